@@ -1,0 +1,32 @@
+# Two commands: `make demo` and `make test`. Both build .venv with a Python >= 3.12 found here.
+SHELL := /bin/bash
+VENV := .venv
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
+# Candidates in order; each is checked by running it, not by its name.
+CANDIDATES := python3.13 python3.12 $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3) $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3) python3
+PYTHON ?= $(shell for p in $(CANDIDATES); do \
+  if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then command -v $$p || echo $$p; break; fi; done)
+
+.PHONY: demo test lint venv clean
+
+$(VENV)/.installed-%: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "mcsim needs Python >= 3.12 and none was found (tried: $(CANDIDATES)). Install one, or run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)" >&2; exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e ".[$*]"
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(VENV)/.installed-dev
+
+demo: $(VENV)/.installed-dev
+	$(VENV)/bin/mcsim demo
+
+test: $(VENV)/.installed-dev
+	$(VENV)/bin/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) results

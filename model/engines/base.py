@@ -1,0 +1,62 @@
+"""What an engine returns, and the switch between engines."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from model.compiled import Compiled
+
+__all__ = ["EngineRun", "run_engine"]
+
+
+@dataclass
+class EngineRun:
+    """One run: its event log, the static attributes KPIs need, and phase timings."""
+
+    events: pd.DataFrame
+    worker_woman: np.ndarray
+    n_workers: int
+    n_smes: int
+    steps: int
+    seconds: float
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def run_engine(
+    engine: str,
+    compiled: Compiled,
+    seed: int,
+    steps: int | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> EngineRun:
+    """Run one replication on the named engine."""
+    steps = compiled.cfg.horizon_weeks if steps is None else steps
+    t0 = time.perf_counter()
+    if engine == "mesa":
+        from model.engines.mesa.model import MicroCredentialModel
+
+        sim = MicroCredentialModel(compiled, seed=seed)
+    elif engine == "vector":
+        from model.engines.vector.model import VectorModel
+
+        sim = VectorModel(compiled, seed=seed)
+    else:
+        raise ValueError(f"unknown engine {engine!r}; choose 'mesa' or 'vector'")
+    for t in range(steps):
+        sim.step()
+        if on_step is not None:
+            on_step(t)
+    return EngineRun(
+        events=sim.log.to_frame(),
+        worker_woman=sim.worker_woman(),
+        n_workers=compiled.cfg.population.workers,
+        n_smes=compiled.cfg.population.smes,
+        steps=steps,
+        seconds=time.perf_counter() - t0,
+        phase_seconds=dict(sim.phase_seconds),
+    )

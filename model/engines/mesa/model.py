@@ -1,0 +1,130 @@
+"""The Mesa model: agents own the state; each weekly phase borrows it as arrays and returns it.
+
+Why lend-and-return: the decision rules are written once, as array functions shared with the vector
+engine (DESIGN §4). Each phase declares what it reads and writes; the model gathers exactly those
+attributes from its agents (in agent-index order), runs the phase, and writes back what the phase
+may change. A phase that touches an undeclared attribute fails loudly, so the declarations stay true.
+Randomness comes from keyed streams, never from ``model.random``, so agent order cannot matter.
+"""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import mesa
+import numpy as np
+
+from model.compiled import Compiled
+from model.engines.mesa.agents import SME, Funder, ModerationPanel, Provider, Worker
+from model.events import EventLog
+from model.phases import PHASES
+from model.state import FIELDS, Globals, Status, World
+from model.streams import Streams
+from model.synthesis import synthesise
+
+__all__ = ["MicroCredentialModel"]
+
+_ACTOR_CLASS = {"workers": Worker, "smes": SME, "providers": Provider}
+
+
+class MicroCredentialModel(mesa.Model):
+    """Micro-credential uptake with state in Mesa agents.
+
+    Args:
+        compiled: The compiled scenario (``model.compiled.compile_scenario``).
+        seed: The run seed; it keys every random stream.
+    """
+
+    def __init__(self, compiled: Compiled, seed: int = 0) -> None:
+        super().__init__(rng=seed)
+        self.config = compiled  # not ``scenario``: that name is Mesa's own property
+        self.streams = Streams(seed)
+        self.log = EventLog()
+        self.phase_seconds = {name: 0.0 for name, _ in PHASES}
+        self.scratch: dict[str, object] = {}
+        self.year = -1
+        world = synthesise(compiled, self.streams)
+        self.actors: dict[str, list[mesa.Agent]] = {}
+        for actor, cls in _ACTOR_CLASS.items():
+            arrays = getattr(world, actor)
+            state = {name: _per_agent(getattr(arrays, name)) for name in FIELDS[actor]}
+            agents = cls.create_agents(self, arrays.n, index=list(range(arrays.n)), **state)
+            self.actors[actor] = list(agents)
+        self.panel = ModerationPanel(self, compiled.cfg.moderation.assessors)
+        self.funders = [Funder(self, i.id, i.kind) for i in compiled.instruments]
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "aware_smes": lambda m: sum(a.aware for a in m.actors["smes"]),
+                "accepting_smes": lambda m: sum(a.accepts for a in m.actors["smes"]),
+                "in_training": lambda m: sum(
+                    a.status == Status.TRAINING for a in m.actors["workers"]
+                ),
+                "audit_queue": lambda m: sum(a.status == Status.AUDIT for a in m.actors["workers"]),
+            }
+        )
+
+    # -- lending state to the phases -------------------------------------------------------------
+    def _lend(self, fields: set[str]) -> World:
+        lent: dict[str, SimpleNamespace] = {}
+        k = self.config.n_instruments
+        for actor in _ACTOR_CLASS:
+            agents = self.actors[actor]
+            ns = SimpleNamespace(n=len(agents))
+            for name in (f.split(".", 1)[1] for f in fields if f.startswith(actor + ".")):
+                dtype, per_instr = FIELDS[actor][name]
+                if per_instr:
+                    rows = [getattr(a, name) for a in agents]
+                    value = np.array(rows, dtype=dtype).reshape(len(agents), k)
+                else:
+                    value = np.fromiter(
+                        (getattr(a, name) for a in agents), dtype=dtype, count=len(agents)
+                    )
+                setattr(ns, name, value)
+            lent[actor] = ns
+        pool = np.array([f.pool for f in self.funders] or [0.0], dtype=np.float64)
+        made = np.array([f.made_available for f in self.funders] or [0.0], dtype=np.float64)
+        glob = Globals(pool=pool, made_available=made, panel_carry=self.panel.carry, year=self.year)
+        return World(lent["workers"], lent["smes"], lent["providers"], glob, self.scratch)
+
+    def _take_back(self, world: World, fields: set[str]) -> None:
+        for actor in _ACTOR_CLASS:
+            agents = self.actors[actor]
+            ns = getattr(world, actor)
+            for name in (f.split(".", 1)[1] for f in fields if f.startswith(actor + ".")):
+                values = getattr(ns, name)
+                if FIELDS[actor][name][1]:
+                    for a, row in zip(agents, values, strict=True):
+                        setattr(a, name, row.copy())
+                else:
+                    for a, v in zip(agents, values.tolist(), strict=True):
+                        setattr(a, name, v)
+        for f, pool, made in zip(
+            self.funders, world.globals.pool, world.globals.made_available, strict=False
+        ):
+            f.pool, f.made_available = float(pool), float(made)
+        self.panel.carry = world.globals.panel_carry
+        self.year = world.globals.year
+
+    # -- the week ---------------------------------------------------------------------------------
+    def step(self) -> None:
+        """Run the weekly phases in their fixed order, then collect data."""
+        week = self.steps - 1  # Mesa 3 increments ``steps`` before calling ``step``
+        for name, phase in PHASES:
+            t0 = time.perf_counter()
+            world = self._lend(phase.READS | phase.WRITES)
+            phase.run(world, self.config, self.streams, week, self.log)
+            self._take_back(world, phase.WRITES)
+            self.phase_seconds[name] += time.perf_counter() - t0
+        self.datacollector.collect(self)
+
+    def worker_woman(self) -> np.ndarray:
+        """Gender of each worker index (static), for the women's-share KPI."""
+        return np.array([a.woman for a in self.actors["workers"]], dtype=bool)
+
+
+def _per_agent(values: np.ndarray) -> list:
+    """Split an actor array into one Python value (or row) per agent."""
+    if values.ndim == 2:
+        return [row.copy() for row in values]
+    return values.tolist()

@@ -1,0 +1,104 @@
+"""The engine-neutral event log: what happened, to whom, on which day.
+
+Why a log: every KPI is computed once, from these events (DESIGN §3), so both engines report
+identically and a growing queue cannot hide behind a stock. Each event is a row of fixed columns;
+ids are -1 where they do not apply and ``value`` carries an amount in euros or a duration in days.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+__all__ = ["Event", "EventLog", "COLUMNS"]
+
+
+class Event(IntEnum):
+    """Kinds of event; the value is stored in the log's ``kind`` column."""
+
+    SME_AWARE = 1
+    WORKER_AWARE = 2
+    SPONSORED = 3
+    ENROLLED = 4
+    STARTED = 5
+    DROPPED = 6
+    COMPLETED = 7
+    ASSESSED_PASS = 8
+    ASSESSED_FAIL = 9
+    SAMPLED = 10
+    AUDITED_PASS = 11
+    AUDITED_FAIL = 12
+    ISSUED = 13
+    VERIFIED_OK = 14
+    VERIFIED_FAIL = 15
+    ACCEPTED = 16
+    WITHDRAWN = 17
+    PAID = 18
+    TEACHERS_ASSIGNED = 19
+    ASSESSORS_JOINED = 20
+    REP_JOINED = 21
+    OVERHEAD = 22
+    BUDGET_AVAILABLE = 23
+
+
+COLUMNS: dict[str, type] = {
+    "step": np.int32,
+    "day": np.int32,
+    "kind": np.int8,
+    "worker": np.int64,
+    "firm": np.int32,
+    "provider": np.int32,
+    "module": np.int8,
+    "instrument": np.int8,
+    "value": np.float64,
+}
+
+
+class EventLog:
+    """Append-only columnar log; chunks are concatenated once, at the end of the run."""
+
+    def __init__(self) -> None:
+        self._chunks: dict[str, list[np.ndarray]] = {c: [] for c in COLUMNS}
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def emit(
+        self,
+        kind: Event,
+        step: int,
+        day: ArrayLike,
+        *,
+        worker: ArrayLike = -1,
+        firm: ArrayLike = -1,
+        provider: ArrayLike = -1,
+        module: ArrayLike = -1,
+        instrument: ArrayLike = -1,
+        value: ArrayLike = np.nan,
+    ) -> None:
+        """Record events; array arguments must share one length, scalars are broadcast."""
+        cols = {"day": day, "worker": worker, "firm": firm, "provider": provider}
+        cols |= {"module": module, "instrument": instrument, "value": value}
+        n = max((np.size(v) for v in cols.values() if np.ndim(v) > 0), default=1)
+        if n == 0:
+            return
+        self._chunks["step"].append(np.full(n, step, dtype=np.int32))
+        self._chunks["kind"].append(np.full(n, int(kind), dtype=np.int8))
+        for name, v in cols.items():
+            arr = np.asarray(v, dtype=COLUMNS[name])
+            self._chunks[name].append(
+                np.broadcast_to(arr, (n,)).copy() if arr.ndim == 0 else arr.copy()
+            )
+        self._n += n
+
+    def to_frame(self) -> pd.DataFrame:
+        """All events as a DataFrame, ordered as emitted (by step, then phase)."""
+        data = {
+            c: (np.concatenate(chunks) if chunks else np.empty(0, dtype=COLUMNS[c]))
+            for c, chunks in self._chunks.items()
+        }
+        return pd.DataFrame(data)

@@ -1,0 +1,256 @@
+"""KPIs of DESIGN §3, computed once from the event log, for both engines.
+
+Each KPI is declared like an EMA workbench outcome (name, kind, unit, direction). Stocks are states
+at the end of the step, flows are events in the step, ratios are ratios of sums over a stated window
+and are NaN when the denominator is 0. Counts of people and euros are scaled to the real sector
+(``w_scale`` real workers per simulated worker); rates are not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from model.events import Event
+
+__all__ = ["KPI", "KPIS", "KPI_NAMES", "compute_kpis", "WINDOW_WEEKS", "deadweight_series"]
+
+WINDOW_WEEKS = 13
+
+
+@dataclass(frozen=True)
+class KPI:
+    """A declared outcome: how it aggregates and which way is better."""
+
+    name: str
+    kind: Literal["stock", "flow", "ratio"]
+    unit: str
+    direction: Literal["max", "min", "info"]
+    description: str
+
+
+KPIS: tuple[KPI, ...] = (
+    KPI(
+        "stakeholders_involved",
+        "stock",
+        "people",
+        "max",
+        "teachers on MC modules + panel assessors + employer representatives",
+    ),
+    KPI(
+        "moderation_cycle_days", "ratio", "days", "min", "mean days assessment→audit, last 13 weeks"
+    ),
+    KPI("moderation_backlog", "stock", "samples", "min", "sampled assessments waiting for audit"),
+    KPI("moderation_backlog_age_days", "stock", "days", "min", "mean age of waiting samples"),
+    KPI("employer_acceptance_rate", "ratio", "share", "max", "SMEs accepting MCs ÷ all SMEs"),
+    KPI(
+        "verification_success_rate",
+        "ratio",
+        "share",
+        "max",
+        "successful checks ÷ checks, cumulative",
+    ),
+    KPI("enrolments", "flow", "learners", "max", "new enrolments in the week"),
+    KPI("enrolments_cum", "stock", "learners", "max", "enrolments since the start"),
+    KPI(
+        "women_share",
+        "ratio",
+        "share",
+        "max",
+        "women ÷ all enrolments since the start (target ≥ 0.10)",
+    ),
+    KPI(
+        "enrolment_to_credential_days",
+        "ratio",
+        "days",
+        "min",
+        "mean days enrolment→issuance, credentials of the last 13 weeks",
+    ),
+    KPI("in_pipeline", "stock", "learners", "info", "enrolled, not yet issued or dropped"),
+    KPI(
+        "in_pipeline_age_days",
+        "stock",
+        "days",
+        "min",
+        "mean days since enrolment of those in the pipeline",
+    ),
+    KPI("sme_awareness_rate", "ratio", "share", "max", "aware SMEs ÷ all SMEs"),
+    KPI("worker_awareness_rate", "ratio", "share", "max", "aware workers ÷ all workers"),
+    KPI("credentials_issued", "flow", "credentials", "max", "credentials issued in the week"),
+    KPI(
+        "completion_rate", "ratio", "share", "max", "completed ÷ (completed + dropped), cumulative"
+    ),
+    KPI("dropout_rate", "ratio", "share", "min", "dropped ÷ (completed + dropped), cumulative"),
+    KPI(
+        "public_spend_eur", "flow", "EUR", "info", "public money paid in the week, all instruments"
+    ),
+    KPI("spend_per_credential_eur", "ratio", "EUR", "min", "cumulative public spend ÷ credentials"),
+    KPI(
+        "budget_utilisation",
+        "ratio",
+        "share",
+        "info",
+        "cumulative paid ÷ cumulative budget available",
+    ),
+    KPI(
+        "deadweight_share",
+        "ratio",
+        "share",
+        "min",
+        "funded learners who also enrol without any instrument ÷ funded learners",
+    ),
+)
+KPI_NAMES = tuple(k.name for k in KPIS)
+
+
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    return np.divide(num, den, out=np.full(np.broadcast(num, den).shape, np.nan), where=den > 0)
+
+
+def _per_step(
+    ev: pd.DataFrame, kinds: tuple[Event, ...], steps: int, weights: str | None = None
+) -> np.ndarray:
+    sel = ev[ev["kind"].isin([int(k) for k in kinds])]
+    w = None if weights is None else sel[weights].to_numpy(float)
+    return np.bincount(sel["step"].to_numpy(), weights=w, minlength=steps)[:steps].astype(float)
+
+
+def _window(x: np.ndarray) -> np.ndarray:
+    c = np.cumsum(x)
+    out = c.copy()
+    out[WINDOW_WEEKS:] -= c[:-WINDOW_WEEKS]
+    return out
+
+
+def _open_spans(ev: pd.DataFrame, opens: tuple[Event, ...], closes: tuple[Event, ...], steps: int):
+    """Count and mean age at each step end of spans opened by one event and closed by the next.
+
+    Spans are matched per worker in day order: each opening is closed by that worker's next
+    closing event. Returns (open count, mean age in days) per step.
+    """
+    kinds = [int(k) for k in (*opens, *closes)]
+    sel = ev[ev["kind"].isin(kinds)].sort_values(["worker", "day", "step"], kind="stable")
+    is_open = sel["kind"].isin([int(k) for k in opens]).to_numpy()
+    worker = sel["worker"].to_numpy()
+    step = sel["step"].to_numpy()
+    day = sel["day"].to_numpy()
+    nxt_same = np.r_[worker[1:] == worker[:-1], False]
+    nxt_close = np.r_[~is_open[1:], False] & nxt_same
+    o = np.flatnonzero(is_open)
+    start = step[o]
+    end = np.where(nxt_close[o], step[np.minimum(o + 1, len(step) - 1)], steps)
+    cnt = np.zeros(steps + 1)
+    days = np.zeros(steps + 1)
+    np.add.at(cnt, start, 1.0)
+    np.add.at(cnt, end, -1.0)
+    np.add.at(days, start, day[o].astype(float))
+    np.add.at(days, end, -day[o].astype(float))
+    n_open = np.cumsum(cnt)[:steps]
+    sum_day = np.cumsum(days)[:steps]
+    step_end = np.arange(steps) * 7 + 7
+    age = _div(n_open * step_end - sum_day, n_open)
+    return n_open, age
+
+
+def deadweight_series(
+    funded_ev: pd.DataFrame, counterfactual_ev: pd.DataFrame, steps: int
+) -> np.ndarray:
+    """Share of funded learners (paid by any instrument) who also enrol in the counterfactual by then."""
+    paid = funded_ev[funded_ev["kind"] == int(Event.PAID)].groupby("worker")["step"].min()
+    enrolled = (
+        counterfactual_ev[counterfactual_ev["kind"] == int(Event.ENROLLED)]
+        .groupby("worker")["step"]
+        .min()
+    )
+    both = paid.to_frame("paid").join(enrolled.rename("cf"), how="left")
+    first_both = np.maximum(
+        both["paid"].to_numpy(), both["cf"].fillna(steps + 1).to_numpy()
+    ).astype(int)
+    funded = np.bincount(np.minimum(both["paid"].to_numpy(), steps), minlength=steps + 1)[
+        :steps
+    ].cumsum()
+    also = np.bincount(np.minimum(first_both, steps), minlength=steps + 1)[:steps].cumsum()
+    return _div(also, funded)
+
+
+def compute_kpis(
+    ev: pd.DataFrame,
+    steps: int,
+    n_workers: int,
+    n_smes: int,
+    worker_woman: np.ndarray,
+    w_scale: float,
+    deadweight: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Per-step KPI table and whole-run values (horizon for stocks, total for flows, whole-run ratios)."""
+    count = {k: _per_step(ev, (k,), steps) for k in Event}
+    cum = {k: np.cumsum(v) for k, v in count.items()}
+    out: dict[str, np.ndarray] = {}
+    whole: dict[str, float] = {}
+
+    stake = _per_step(
+        ev, (Event.TEACHERS_ASSIGNED, Event.ASSESSORS_JOINED, Event.REP_JOINED), steps, "value"
+    )
+    out["stakeholders_involved"] = np.cumsum(stake)
+
+    audits = count[Event.AUDITED_PASS] + count[Event.AUDITED_FAIL]
+    cycle = _per_step(ev, (Event.AUDITED_PASS, Event.AUDITED_FAIL), steps, "value")
+    out["moderation_cycle_days"] = _div(_window(cycle), _window(audits))
+    whole["moderation_cycle_days"] = float(_div(cycle.sum(), audits.sum()))
+    backlog, backlog_age = _open_spans(
+        ev, (Event.SAMPLED,), (Event.AUDITED_PASS, Event.AUDITED_FAIL), steps
+    )
+    out["moderation_backlog"] = backlog * w_scale
+    out["moderation_backlog_age_days"] = backlog_age
+
+    out["employer_acceptance_rate"] = (cum[Event.ACCEPTED] - cum[Event.WITHDRAWN]) / n_smes
+    out["verification_success_rate"] = _div(
+        cum[Event.VERIFIED_OK], cum[Event.VERIFIED_OK] + cum[Event.VERIFIED_FAIL]
+    )
+
+    out["enrolments"] = count[Event.ENROLLED] * w_scale
+    out["enrolments_cum"] = cum[Event.ENROLLED] * w_scale
+    enr = ev[ev["kind"] == int(Event.ENROLLED)]
+    women = np.bincount(
+        enr["step"].to_numpy(), weights=worker_woman[enr["worker"].to_numpy()], minlength=steps
+    )
+    out["women_share"] = _div(np.cumsum(women[:steps]), cum[Event.ENROLLED])
+
+    lag = _per_step(ev, (Event.ISSUED,), steps, "value")
+    out["enrolment_to_credential_days"] = _div(_window(lag), _window(count[Event.ISSUED]))
+    whole["enrolment_to_credential_days"] = float(_div(lag.sum(), count[Event.ISSUED].sum()))
+    pipe, pipe_age = _open_spans(ev, (Event.ENROLLED,), (Event.ISSUED, Event.DROPPED), steps)
+    out["in_pipeline"] = pipe * w_scale
+    out["in_pipeline_age_days"] = pipe_age
+
+    out["sme_awareness_rate"] = cum[Event.SME_AWARE] / n_smes
+    out["worker_awareness_rate"] = cum[Event.WORKER_AWARE] / n_workers
+    out["credentials_issued"] = count[Event.ISSUED] * w_scale
+    finished = cum[Event.COMPLETED] + cum[Event.DROPPED]
+    out["completion_rate"] = _div(cum[Event.COMPLETED], finished)
+    out["dropout_rate"] = _div(cum[Event.DROPPED], finished)
+
+    paid = _per_step(ev, (Event.PAID,), steps, "value")
+    out["public_spend_eur"] = paid * w_scale
+    out["spend_per_credential_eur"] = _div(np.cumsum(paid), cum[Event.ISSUED])
+    available = _per_step(ev, (Event.BUDGET_AVAILABLE,), steps, "value")
+    out["budget_utilisation"] = _div(np.cumsum(paid), np.cumsum(available))
+    out["deadweight_share"] = deadweight if deadweight is not None else np.full(steps, np.nan)
+
+    table = pd.DataFrame(out, columns=list(KPI_NAMES))
+    for k in KPIS:
+        if k.name in whole:
+            continue
+        series = table[k.name].to_numpy()
+        whole[k.name] = (
+            float(series.sum())
+            if k.kind == "flow"
+            else float(series[-1])
+            if steps
+            else float("nan")
+        )
+    return table, whole

@@ -1,0 +1,290 @@
+"""Read scenario YAML: ``extends:`` chains, deep merges, provenance, ``--set`` overrides, errors.
+
+Why one loader: every user mistake in a scenario must produce one clear message that names the
+file, the dotted key and what was expected, with no traceback. Provenance is read here too, so a
+value and the reason for it travel together from the file to ``mcsim explain`` and the report.
+
+A value may be written plainly (``fee_eur: 350``) or wrapped with where it comes from::
+
+    fee_eur: {value: 350, source: "report L1282 (EUR 300-600)"}
+    q: {value: 0.38, assumption: "Bass mean across 213 studies", range: [0.2, 0.6]}
+
+A wrapper may also wrap a whole section or list; its leaves then inherit it. Lists whose items
+all carry an ``id`` (or a ``name``) merge item by item; other lists are replaced whole.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from model.params.provenance import Provenance, ProvenanceError, parse_wrapper
+from model.params.schema import Scenario
+
+__all__ = ["ScenarioError", "LoadedScenario", "load_scenario", "parse_override", "scenario_hash"]
+
+
+class ScenarioError(ValueError):
+    """A user mistake in a scenario file or override; the message says where and what."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    value: Any
+    provenance: Provenance
+    file: str
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with the provenance and the origin file of every value."""
+
+    config: Scenario
+    path: Path
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)
+    chain: tuple[str, ...] = ()
+
+    @property
+    def hash(self) -> str:
+        """Content hash of the resolved parameters: the scenario's identity in manifests."""
+        return scenario_hash(self.config)
+
+    def assumption_count(self) -> int:
+        """How many values are still assumptions (the report says so, DESIGN §5)."""
+        return sum(1 for p in self.provenance.values() if p.kind == "assumption")
+
+
+def scenario_hash(config: Scenario) -> str:
+    """Return a short SHA-256 of the resolved parameters, independent of file layout."""
+    blob = json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such scenario file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ScenarioError(f"{path}{where}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{path}: expected a mapping of keys at the top, got {type(data).__name__}"
+        )
+    return data
+
+
+def _wrap(node: Any, file: str, path: str, inherited: Provenance | None) -> Any:
+    """Turn a raw YAML tree into one whose leaves carry provenance and origin file."""
+    try:
+        wrapper = parse_wrapper(node)
+    except ProvenanceError as exc:
+        raise ScenarioError(f"{file}: {path or '(top)'}: {exc}") from None
+    if wrapper is not None:
+        value, prov = wrapper
+        return _wrap(value, file, path, prov)
+    if isinstance(node, dict):
+        return {
+            k: _wrap(v, file, f"{path}.{k}" if path else str(k), inherited) for k, v in node.items()
+        }
+    if isinstance(node, list) and node and all(isinstance(x, dict) for x in node):
+        return [_wrap(v, file, f"{path}[{i}]", inherited) for i, v in enumerate(node)]
+    prov = inherited or Provenance(kind="set", text=f"set in {file}")
+    return _Leaf(node, prov, file)
+
+
+def _item_key(item: Any) -> Any:
+    if isinstance(item, dict):
+        for k in ("id", "name"):
+            leaf = item.get(k)
+            if isinstance(leaf, _Leaf):
+                return (k, leaf.value)
+    return None
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """Deep-merge ``over`` onto ``base``; keyed lists merge by item, leaves replace."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base[k], v) if k in base else v
+        return out
+    if isinstance(base, list) and isinstance(over, list):
+        base_keys = [_item_key(x) for x in base]
+        over_keys = [_item_key(x) for x in over]
+        if all(base_keys) and all(over_keys):
+            out = list(base)
+            for key, item in zip(over_keys, over, strict=True):
+                if key in base_keys:
+                    i = base_keys.index(key)
+                    out[i] = _merge(base[i], item)
+                else:
+                    out.append(item)
+            return out
+    return over
+
+
+def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Any, tuple[str, ...]]:
+    path = path.resolve()
+    if path in seen:
+        cycle = " -> ".join(str(p) for p in (*seen, path))
+        raise ScenarioError(f"{path}: extends: cycle in the chain: {cycle}")
+    raw = _read_yaml(path)
+    parent_ref = raw.pop("extends", None)
+    tree = _wrap(raw, str(path), "", None)
+    if parent_ref is None:
+        return tree, (str(path),)
+    if not isinstance(parent_ref, str):
+        raise ScenarioError(f"{path}: extends: expected a relative file path, got {parent_ref!r}")
+    parent = path.parent / parent_ref
+    if not parent.is_file():
+        raise ScenarioError(f"{path}: extends: '{parent_ref}' does not exist (looked for {parent})")
+    base, chain = _resolve(parent, (*seen, path))
+    # A child never inherits 'preset': it describes the file, not the parameters.
+    if isinstance(base, dict):
+        base.pop("preset", None)
+    return _merge(base, tree), (*chain, str(path))
+
+
+def _split_path(dotted: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for chunk in dotted.replace("]", "").replace("[", ".").split("."):
+        if chunk == "":
+            continue
+        parts.append(int(chunk) if chunk.isdigit() else chunk)
+    return parts
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse one ``--set dotted.key=value``; the value is read as YAML (numbers, bools, lists)."""
+    if "=" not in text:
+        raise ScenarioError(f"--set {text!r}: expected dotted.key=value, e.g. fees.multiplier=1.5")
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    if not key:
+        raise ScenarioError(f"--set {text!r}: the key before '=' is empty")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def _apply_override(tree: dict[str, Any], key: str, value: Any) -> None:
+    parts = _split_path(key)
+    node: Any = tree
+    for i, part in enumerate(parts[:-1]):
+        nxt = (
+            node[part]
+            if isinstance(part, int) and isinstance(node, list) and part < len(node)
+            else (node.get(part) if isinstance(node, dict) else None)
+        )
+        if nxt is None:
+            if isinstance(node, dict) and isinstance(part, str):
+                nxt = node[part] = {}
+            else:
+                where = ".".join(str(p) for p in parts[: i + 1])
+                raise ScenarioError(f"--set {key}: '{where}' does not exist in the scenario")
+        node = nxt
+    last = parts[-1]
+    if isinstance(node, list):
+        if not isinstance(last, int) or last >= len(node):
+            raise ScenarioError(f"--set {key}: index {last} is outside the list")
+    elif not isinstance(node, dict):
+        raise ScenarioError(f"--set {key}: cannot set a key inside a plain value")
+    node[last] = _wrap(
+        value, "<command line --set>", key, Provenance(kind="override", text="--set")
+    )
+
+
+def _unwrap(node: Any, path: str, prov: dict[str, Provenance], origin: dict[str, str]) -> Any:
+    if isinstance(node, _Leaf):
+        prov[path] = node.provenance
+        origin[path] = node.file
+        return node.value
+    if isinstance(node, dict):
+        return {k: _unwrap(v, f"{path}.{k}" if path else k, prov, origin) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_unwrap(v, f"{path}[{i}]", prov, origin) for i, v in enumerate(node)]
+    return node
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _origin_of(dotted: str, origin: dict[str, str], default: str) -> str:
+    best = default
+    for key, file in origin.items():
+        if key == dotted or key.startswith(dotted + ".") or key.startswith(dotted + "["):
+            return file
+        if dotted.startswith(key):
+            best = file
+    return best
+
+
+def _format_errors(exc: ValidationError, origin: dict[str, str], default: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+        dotted = _dotted(loc) or "(top)"
+        file = _origin_of(dotted, origin, default)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; `mcsim explain` lists every key)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        got = err.get("input")
+        shown = (
+            "" if err["type"] in ("missing",) or isinstance(got, dict | list) else f" (got {got!r})"
+        )
+        lines.append(f"{file}: {dotted}: {msg}{shown}")
+    return "\n".join(lines)
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> LoadedScenario:
+    """Load, merge and validate a scenario; raise ScenarioError with a user-facing message."""
+    path = Path(path)
+    tree, chain = _resolve(path, ())
+    if not isinstance(tree, dict):
+        raise ScenarioError(f"{path}: expected a mapping of keys at the top")
+    tree = copy.deepcopy(tree)
+    for text in overrides or []:
+        key, value = parse_override(text)
+        _apply_override(tree, key, value)
+    prov: dict[str, Provenance] = {}
+    origin: dict[str, str] = {}
+    plain = _unwrap(tree, "", prov, origin)
+    try:
+        config = Scenario.model_validate(plain)
+    except ValidationError as exc:
+        raise ScenarioError(_format_errors(exc, origin, str(path.resolve()))) from None
+    if config.preset:
+        bare = sorted(
+            k
+            for k, p in prov.items()
+            if p.kind == "set" and k not in ("name", "description", "preset", "country")
+        )
+        if bare:
+            first = bare[0]
+            raise ScenarioError(
+                f"{origin[first]}: {first}: a preset needs provenance on every value "
+                f"(wrap it as {{value: ..., source: ...}} or {{value: ..., assumption: ..., range: [lo, hi]}}); "
+                f"{len(bare)} value(s) lack it"
+            )
+    return LoadedScenario(config=config, path=path, provenance=prov, origin=origin, chain=chain)

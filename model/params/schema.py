@@ -1,0 +1,394 @@
+"""The scenario schema: every key a scenario file may hold, its type, range and default.
+
+Why pydantic: it gives, for free, the dotted location of every bad value, which the loader turns into
+one message naming the file, the key and what was expected. All models forbid unknown keys and are
+frozen, so a run cannot change its own parameters. Units are in the names (``_eur``, ``_days``,
+``_per_year``). Rates in scenario files are annual hazards; the rules convert them to weekly
+probabilities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from model.eligibility import EligibilityError, parse
+
+__all__ = [
+    "SIZE_BANDS",
+    "Scenario",
+    "Module",
+    "Provider",
+    "Instrument",
+    "GrantCall",
+]
+
+#: Firm size bands in employees, as FUNDAE's credit rules and the sector statistics use them.
+SIZE_BANDS: dict[str, tuple[int, int]] = {
+    "1-5": (1, 5),
+    "6-9": (6, 9),
+    "10-49": (10, 49),
+    "50-249": (50, 249),
+    "250+": (250, 600),
+}
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Hazard = Annotated[float, Field(ge=0.0, le=50.0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Region(_Section):
+    """A region of the country: where firms, workers and providers sit."""
+
+    name: str
+    share: Share
+    rural: bool = False
+
+
+class Population(_Section):
+    """Who is simulated, and the real sector the sample stands for (DESIGN §4 Scale)."""
+
+    workers: Annotated[int, Field(ge=10, le=50_000_000)] = 2000
+    smes: Annotated[int, Field(ge=1, le=5_000_000)] = 300
+    real_workers: Annotated[int, Field(ge=1)] = 19000
+    real_smes: Annotated[int, Field(ge=1)] = 5955
+    jobseeker_share: Share = 0.05
+    size_shares: dict[Literal["1-5", "6-9", "10-49", "50-249", "250+"], Share] = Field(
+        default_factory=lambda: {"1-5": 0.7, "6-9": 0.15, "10-49": 0.13, "50-249": 0.02}
+    )
+    women_share_employed: Share = 0.03
+    women_share_jobseekers: Share = 0.1
+    age_shares: dict[Literal["16-29", "30-49", "50+"], Share] = Field(
+        default_factory=lambda: {"16-29": 0.25, "30-49": 0.45, "50+": 0.30}
+    )
+    caring_share_women: Share = 0.4
+    caring_share_men: Share = 0.2
+    hv_experience_share: Share = 0.15
+    regions: list[Region] = Field(default_factory=lambda: [Region(name="all", share=1.0)])
+    ca_coverage: Share = 0.0
+    wage_eur_per_hour: NonNeg = 22.0
+    hours_per_year: NonNeg = 1650.0
+    training_budget_eur_per_employee: NonNeg = 330.0
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Population:
+        for label, shares in (
+            ("size_shares", self.size_shares),
+            ("age_shares", self.age_shares),
+            ("regions", {r.name: r.share for r in self.regions}),
+        ):
+            total = sum(shares.values())
+            if shares and abs(total - 1.0) > 1e-6:
+                raise ValueError(f"{label}: shares must add up to 1, they add up to {total:.4f}")
+        return self
+
+
+class Module(_Section):
+    """One module of the learning pathway; gateways are prerequisites (DESIGN §2)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str = ""
+    hours: Annotated[float, Field(gt=0.0, le=2000.0)]
+    fee_eur: NonNeg
+    prerequisites: list[str] = Field(default_factory=list)
+    requires_hv_experience: bool = False
+    rpl_substitutable: bool = False
+
+
+class Rpl(_Section):
+    """Recognition of prior learning: substitutes a gateway only with moderated evidence (L417)."""
+
+    enabled: bool = True
+    assessment_days: Annotated[float, Field(ge=1.0, le=365.0)] = 14.0
+    fee_eur: NonNeg = 0.0
+
+
+class Pathway(_Section):
+    """The stackable modules and their gateways; scenario data, not code."""
+
+    modules: Annotated[list[Module], Field(min_length=1, max_length=8)]
+    rpl: Rpl = Rpl()
+
+    @model_validator(mode="after")
+    def _prerequisites_exist(self) -> Pathway:
+        ids = [m.id for m in self.modules]
+        if len(set(ids)) != len(ids):
+            raise ValueError("module ids must be unique")
+        for i, m in enumerate(self.modules):
+            for p in m.prerequisites:
+                if p not in ids[:i]:
+                    raise ValueError(
+                        f"module '{m.id}': prerequisite '{p}' must be a module listed before it"
+                    )
+        return self
+
+
+class Provider(_Section):
+    """A training provider, or ``count`` identical ones (DESIGN §2 Providers)."""
+
+    name: str
+    count: Annotated[int, Field(ge=1, le=10000)] = 1
+    type: Literal["public_vet", "private", "oem", "sector_body", "hei"]
+    region: str
+    seats: Annotated[float, Field(ge=0.0)]
+    teachers: Annotated[int, Field(ge=0)] = 2
+    intake_interval_weeks: Annotated[int, Field(ge=1, le=52)] = 1
+    min_cohort: Annotated[int, Field(ge=1)] = 1
+    fee_multiplier: NonNeg = 1.0
+    delivery: Literal["classroom", "online", "hybrid", "in_situ"] = "classroom"
+    hours_per_week: Annotated[float, Field(gt=0.0, le=60.0)] = 16.0
+    assessment: Literal["mcq", "practical"] = "mcq"
+    joins_moderation: bool = False
+    issues_edc: bool = False
+    modules: list[str] | None = None
+
+
+class Moderation(_Section):
+    """External moderation by sampled audits with finite assessor capacity (L379, L622–624)."""
+
+    required: bool = False
+    sampling_rate: Share = 0.2
+    assessors: Annotated[int, Field(ge=0)] = 4
+    audits_per_assessor_per_week: NonNeg = 3.0
+    audit_pass_mcq: Share = 0.75
+    audit_pass_practical: Share = 0.95
+    reassessment_days: Annotated[float, Field(ge=0.0)] = 21.0
+    cost_per_audit_eur: NonNeg = 150.0
+
+
+class Verification(_Section):
+    """Authenticity checks of credentials by employers (pilot KPI, L697)."""
+
+    checks_per_holder_per_year: Hazard = 0.5
+    infra_failure_rate: Share = 0.02
+    metadata_incomplete_rate: Share = 0.05
+    paper_success_rate: Share = 0.0
+    edc_issue_days: NonNeg = 2.0
+    paper_issue_days: NonNeg = 10.0
+
+
+class Diffusion(_Section):
+    """Bass awareness diffusion; annual hazards (public-facts §10)."""
+
+    p: Hazard = 0.03
+    q: Hazard = 0.38
+    worker_p: Hazard = 0.03
+    worker_q: Hazard = 0.3
+    employer_channel_per_year: Hazard = 1.0
+    initial_sme_aware: Share = 0.1
+    initial_worker_aware: Share = 0.05
+
+
+class OutreachTarget(_Section):
+    """A campaign: multiplies the external awareness rate of its target group."""
+
+    p_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] = 1.0
+    cost_eur_per_year: NonNeg = 0.0
+
+
+class Outreach(_Section):
+    """Awareness campaigns aimed at SMEs (L1510), women, or rural areas."""
+
+    smes: OutreachTarget = OutreachTarget()
+    women: OutreachTarget = OutreachTarget()
+    rural: OutreachTarget = OutreachTarget()
+
+
+class Ev(_Section):
+    """EV share of a workshop's service mix over time (public-facts §7)."""
+
+    service_share_start: Share = 0.05
+    service_share_growth_per_year: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
+    service_share_max: Share = 0.6
+    firm_spread: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
+
+
+class Employer(_Section):
+    """SME sponsorship, trust and acceptance (DESIGN §2 SMEs)."""
+
+    sponsor_rate_per_year: Hazard = 3.0
+    need_weight: NonNeg = 5.0
+    trust_weight: float = 1.5
+    cost_weight: NonNeg = 0.5
+    downtime_by_size: dict[Literal["1-5", "6-9", "10-49", "50-249", "250+"], NonNeg] = Field(
+        default_factory=lambda: {"1-5": 1.0, "6-9": 0.7, "10-49": 0.4, "50-249": 0.2, "250+": 0.1}
+    )
+    downtime_weight: NonNeg = 0.5
+    initial_trust_mean: Share = 0.35
+    initial_trust_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.12
+    acceptance_threshold_mean: Share = 0.45
+    acceptance_threshold_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.12
+    trust_adjust_per_year: Hazard = 1.0
+    signal_weight_moderated: NonNeg = 0.3
+    signal_weight_verifiable: NonNeg = 0.2
+    signal_weight_issuer: NonNeg = 0.2
+    signal_weight_peers: NonNeg = 0.2
+    signal_weight_experience: NonNeg = 0.1
+    prior_quality: Share = 0.4
+    issuer_quality: dict[Literal["public_vet", "private", "oem", "sector_body", "hei"], Share] = (
+        Field(
+            default_factory=lambda: {
+                "public_vet": 0.6,
+                "private": 0.4,
+                "oem": 0.8,
+                "sector_body": 0.8,
+                "hei": 0.6,
+            }
+        )
+    )
+    design_group_join_per_year: Hazard = 0.05
+
+
+class Worker(_Section):
+    """Worker enrolment, dropout and assessment (DESIGN §2 Workers)."""
+
+    enrol_rate_per_year: Hazard = 0.3
+    value_weight: float = 2.0
+    cost_weight_per_100_eur: NonNeg = 0.6
+    time_weight_per_10_hours: NonNeg = 0.1
+    caring_time_multiplier: NonNeg = 2.0
+    distance_penalty: NonNeg = 0.8
+    flexible_delivery_relief: Share = 0.7
+    employer_support_weight: float = 0.5
+    jobseeker_value_bonus: float = 0.5
+    dropout_per_year: Hazard = 1.0
+    caring_dropout_multiplier: NonNeg = 1.5
+    waitlist_exit_per_year: Hazard = 1.0
+    pass_mcq: Share = 0.9
+    pass_practical: Share = 0.8
+    retake_days: NonNeg = 21.0
+
+
+class Fees(_Section):
+    """Fee levels: ``multiplier`` scales every module fee (L608, L1282)."""
+
+    multiplier: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
+
+
+class GrantCall(_Section):
+    """One themed call of a competitive grant (JOTPA-style, public-facts §2)."""
+
+    open_week: Annotated[int, Field(ge=0)]
+    budget_eur: NonNeg
+    project_weeks: Annotated[int, Field(ge=1, le=520)] = 104
+
+
+class CreditRules(_Section):
+    """FUNDAE-style credit rules (public-facts §1)."""
+
+    contribution_rate: Share = 0.007
+    bonus_rates: dict[Literal["6-9", "10-49", "50-249", "250+"], Share] = Field(
+        default_factory=lambda: {"6-9": 1.0, "10-49": 0.75, "50-249": 0.6, "250+": 0.5}
+    )
+    floor_eur: NonNeg = 420.0
+    cofinancing: dict[Literal["1-5", "6-9", "10-49", "50-249", "250+"], Share] = Field(
+        default_factory=lambda: {"1-5": 0.0, "6-9": 0.05, "10-49": 0.1, "50-249": 0.2, "250+": 0.4}
+    )
+    hourly_cap_classroom_eur: NonNeg = 13.0
+    hourly_cap_online_eur: NonNeg = 7.5
+    carry_years_under_50: Annotated[int, Field(ge=1, le=3)] = 3
+    admin_uptake_by_size: dict[Literal["1-5", "6-9", "10-49", "50-249", "250+"], Share] = Field(
+        default_factory=lambda: {"1-5": 0.2, "6-9": 0.3, "10-49": 0.6, "50-249": 0.85, "250+": 0.95}
+    )
+
+
+class Instrument(_Section):
+    """A funding instrument: who pays what, for whom, when, out of which budget (DESIGN §2)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    kind: Literal["collective_fund", "competitive_grant", "training_credit", "voucher", "budget"]
+    eligibility: str = "True"
+    fee_coverage: Share = 1.0
+    wage_coverage: Share = 0.0
+    cap_eur_per_learner: NonNeg | None = None
+    trigger: Literal["enrolment", "completion", "credential"] = "enrolment"
+    payee: Literal["provider", "firm", "learner"] = "provider"
+    budget_eur_per_year: NonNeg = 0.0
+    levy_rate_of_payroll: Annotated[float, Field(ge=0.0, le=0.05)] = 0.0
+    calls: list[GrantCall] = Field(default_factory=list)
+    provider_types: list[Literal["public_vet", "private", "oem", "sector_body", "hei"]] = Field(
+        default_factory=lambda: ["public_vet", "hei"]
+    )
+    application_rate: Share = 0.7
+    credit: CreditRules = CreditRules()
+    voucher_eur_per_period: NonNeg = 175.0
+    voucher_period_years: Annotated[int, Field(ge=1, le=5)] = 2
+
+    @field_validator("eligibility")
+    @classmethod
+    def _rule_parses(cls, text: str) -> str:
+        try:
+            parse(text)
+        except EligibilityError as exc:
+            raise ValueError(str(exc)) from None
+        return text
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Instrument:
+        if self.kind == "competitive_grant" and not self.calls:
+            raise ValueError("a competitive_grant needs at least one entry in 'calls'")
+        if self.kind == "collective_fund" and self.levy_rate_of_payroll == 0.0:
+            if self.budget_eur_per_year == 0.0:
+                raise ValueError(
+                    "a collective_fund needs levy_rate_of_payroll or budget_eur_per_year above 0"
+                )
+        return self
+
+
+class Funding(_Section):
+    """Funding instruments; list order is the precedence when they stack."""
+
+    instruments: list[Instrument] = Field(default_factory=list, max_length=8)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Funding:
+        ids = [i.id for i in self.instruments]
+        if len(set(ids)) != len(ids):
+            raise ValueError("instrument ids must be unique")
+        return self
+
+
+class Scenario(_Section):
+    """A whole scenario: a country preset or a policy variant that ``extends:`` one."""
+
+    name: str
+    description: str = ""
+    country: Literal["FI", "ES", "PT", "EU"]
+    preset: bool = False
+    start_date: dt.date = dt.date(2026, 1, 5)
+    horizon_weeks: Annotated[int, Field(ge=1, le=2600)] = 260
+    population: Population = Population()
+    pathway: Pathway
+    providers: Annotated[list[Provider], Field(min_length=1)]
+    moderation: Moderation = Moderation()
+    verification: Verification = Verification()
+    diffusion: Diffusion = Diffusion()
+    outreach: Outreach = Outreach()
+    ev: Ev = Ev()
+    employer: Employer = Employer()
+    worker: Worker = Worker()
+    fees: Fees = Fees()
+    funding: Funding = Funding()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        regions = {r.name for r in self.population.regions}
+        modules = {m.id for m in self.pathway.modules}
+        for i, p in enumerate(self.providers):
+            if p.region not in regions:
+                raise ValueError(
+                    f"providers[{i}].region: '{p.region}' is not one of the regions "
+                    f"{sorted(regions)}"
+                )
+            for m in p.modules or []:
+                if m not in modules:
+                    raise ValueError(
+                        f"providers[{i}].modules: '{m}' is not a module id of the pathway"
+                    )
+        return self

@@ -1,0 +1,65 @@
+"""Phase 2, awareness: Bass diffusion among SMEs and among workers, raised by outreach.
+
+External rate ``p`` (raised by campaigns) plus imitation ``q`` of aware peers in the same region;
+workers also hear of micro-credentials from an aware employer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.compiled import Compiled
+from model.events import Event, EventLog
+from model.rules.hazards import bass_probability
+from model.state import World
+from model.streams import Streams
+
+READS = {
+    "smes.aware",
+    "smes.region",
+    "workers.aware",
+    "workers.region",
+    "workers.woman",
+    "workers.firm",
+}
+WRITES = {"smes.aware", "workers.aware"}
+
+
+def _share_by_region(flag: np.ndarray, region: np.ndarray, n_regions: int) -> np.ndarray:
+    total = np.bincount(region, minlength=n_regions)
+    hits = np.bincount(region, weights=flag, minlength=n_regions)
+    return np.divide(hits, total, out=np.zeros(n_regions), where=total > 0)
+
+
+def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
+    """Unaware SMEs and workers become aware with Bass probabilities."""
+    d, o = c.cfg.diffusion, c.cfg.outreach
+    sm, w = world.smes, world.workers
+    n_reg = len(c.region_names)
+    rural_mult = np.where(c.region_rural, o.rural.p_multiplier, 1.0)
+    day0 = c.day0(step)
+    sme_share = _share_by_region(sm.aware, sm.region, n_reg)
+    worker_share = _share_by_region(w.aware, w.region, n_reg)
+    employer_aware = (w.firm >= 0) & sm.aware[np.maximum(w.firm, 0)]
+
+    idx = np.flatnonzero(~sm.aware)
+    p = d.p * o.smes.p_multiplier * rural_mult[sm.region[idx]]
+    prob = bass_probability(p, d.q, sme_share[sm.region[idx]])
+    new = idx[s.uniform("aware.sme", step, idx) < prob]
+
+    jdx = np.flatnonzero(~w.aware)
+    reg = w.region[jdx]
+    p = d.worker_p * np.where(w.woman[jdx], o.women.p_multiplier, 1.0) * rural_mult[reg]
+    p = p + d.employer_channel_per_year * employer_aware[jdx]
+    prob = bass_probability(p, d.worker_q, worker_share[reg])
+    new_w = jdx[s.uniform("aware.worker", step, jdx) < prob]
+
+    sm.aware[new] = True
+    w.aware[new_w] = True
+    log.emit(Event.SME_AWARE, step, day0 + s.day_in_week("day.sme_aware", step, new), firm=new)
+    log.emit(
+        Event.WORKER_AWARE,
+        step,
+        day0 + s.day_in_week("day.worker_aware", step, new_w),
+        worker=new_w,
+    )

@@ -1,0 +1,270 @@
+"""Phase 3, decisions: SMEs choose to sponsor a worker; workers choose to enrol.
+
+Every agent decides on the state at the phase start and nothing is changed here: the intents go to
+the rationing phase, which settles scarce funding. Decisions see the funding they would get
+(a quote against the pools as they stand), the fee of the provider they would attend, the time it
+takes them, distance, caring load and how far employers recognise the credential.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.compiled import DELIVERIES, Compiled
+from model.events import EventLog
+from model.phases.awareness import _share_by_region
+from model.rules import funding
+from model.rules.hazards import enrolment_probability, sponsorship_probability
+from model.rules.pathway import next_module
+from model.state import Status, World
+from model.streams import Streams
+
+READS = {
+    "workers.aware",
+    "workers.status",
+    "workers.held",
+    "workers.hv_exp",
+    "workers.region",
+    "workers.firm",
+    "workers.jobseeker",
+    "workers.caring",
+    "workers.woman",
+    "workers.age_band",
+    "workers.pool",
+    "smes.aware",
+    "smes.accepts",
+    "smes.region",
+    "smes.ev_mult",
+    "smes.trust",
+    "smes.size_band",
+    "smes.budget_left",
+    "smes.employees",
+    "smes.ca_covered",
+    "smes.credit_active",
+    "smes.pool",
+    "providers.offers",
+    "providers.seats",
+    "providers.region",
+    "providers.moderated",
+    "providers.fee_mult",
+    "providers.delivery",
+    "providers.pool",
+    "providers.day_grant_end",
+    "providers.ptype",
+    "providers.edc",
+}
+WRITES: set[str] = set()
+
+_FLEXIBLE = np.array([d in ("online", "hybrid", "in_situ") for d in DELIVERIES])
+
+
+@dataclass
+class Intents:
+    """Who wants to enrol in what, where, at what cost, and how it would be funded."""
+
+    worker: np.ndarray
+    module: np.ndarray
+    provider: np.ndarray
+    rpl: np.ndarray
+    sponsored: np.ndarray
+    fee: np.ndarray
+    wage_cost: np.ndarray
+    quote: funding.Quote
+
+    @property
+    def net_cost(self) -> np.ndarray:
+        """What the payer (sponsoring firm, or the learner) still pays after funding."""
+        return self.fee + self.wage_cost - self.quote.amount.sum(axis=1)
+
+
+def choose_provider(
+    world: World,
+    c: Compiled,
+    region: np.ndarray,
+    module: np.ndarray,
+    rpl: np.ndarray,
+    u: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seat-weighted choice among providers offering the module, own region first.
+
+    Returns (provider id or -1, far). RPL needs a provider whose assessment is moderated.
+    """
+    p = world.providers
+    out = np.full(len(region), -1, dtype=np.int64)
+    far = np.zeros(len(region), dtype=bool)
+    if len(region) == 0:
+        return out, far
+    key = (region.astype(np.int64) * 16 + module) * 2 + rpl
+    for k in np.unique(key):
+        sel = key == k
+        r, m, needs_mod = int(k // 32), int((k // 2) % 16), bool(k % 2)
+        offers = ((p.offers >> m) & 1).astype(bool) & (p.seats > 0)
+        if needs_mod:
+            offers &= p.moderated
+        local = offers & (p.region == r)
+        pool = local if local.any() else offers
+        if not pool.any():
+            continue
+        ids = np.flatnonzero(pool)
+        cum = np.cumsum(p.seats[ids].astype(np.float64))
+        pick = np.searchsorted(cum, u[sel] * cum[-1], side="right")
+        out[sel] = ids[np.minimum(pick, len(ids) - 1)]
+        far[sel] = not local.any()
+    return out, far
+
+
+def _fee(c: Compiled, world: World, module, provider, rpl) -> np.ndarray:
+    base = np.where(rpl, c.cfg.pathway.rpl.fee_eur * c.cfg.fees.multiplier, c.fee[module])
+    return base * world.providers.fee_mult[provider]
+
+
+def _candidates(world: World, c: Compiled, s: Streams, step: int, idle: np.ndarray):
+    """Next module, route and provider for idle workers; drops those with nowhere to go."""
+    w = world.workers
+    rpl_possible = c.cfg.pathway.rpl.enabled and bool(world.providers.moderated.any())
+    mod, via_rpl = next_module(
+        w.held[idle], w.hv_exp[idle], c.prereq, c.needs_hv, c.rpl_sub, rpl_possible
+    )
+    keep = mod >= 0
+    idle, mod, via_rpl = idle[keep], mod[keep].astype(np.int64), via_rpl[keep]
+    prov, far = choose_provider(
+        world, c, w.region[idle], mod, via_rpl, s.uniform("provider", step, idle)
+    )
+    keep = prov >= 0
+    return idle[keep], mod[keep], via_rpl[keep], prov[keep], far[keep]
+
+
+def _sponsorship(world: World, c: Compiled, s: Streams, step: int, cand) -> Intents:
+    """Aware SMEs nominate their first idle employee (by keyed draw) and decide to sponsor."""
+    w, sm = world.workers, world.smes
+    idle, mod, rpl, prov, _far = cand
+    emp = c.cfg.employer
+    employed = w.firm[idle] >= 0
+    idle, mod, rpl, prov = idle[employed], mod[employed], rpl[employed], prov[employed]
+    firm = w.firm[idle]
+    ok = sm.aware[firm]
+    idle, mod, rpl, prov, firm = idle[ok], mod[ok], rpl[ok], prov[ok], firm[ok]
+    # One nominee per firm: the lowest keyed draw.
+    key = s.uniform("nominee", step, idle)
+    order = np.lexsort((key, firm))
+    first = np.r_[True, firm[order][1:] != firm[order][:-1]] if len(order) else np.zeros(0, bool)
+    pick = order[first]
+    idle, mod, rpl, prov, firm = idle[pick], mod[pick], rpl[pick], prov[pick], firm[pick]
+    # Need: EV work in the firm's mix times the share of its staff still able to progress.
+    staff = np.bincount(np.maximum(w.firm, 0), weights=(w.firm >= 0), minlength=sm.n)
+    lacking = (w.firm >= 0) & ((w.held & 1) == 0)
+    lacking_first = np.bincount(np.maximum(w.firm, 0), weights=lacking, minlength=sm.n)
+    gap = np.divide(lacking_first, staff, out=np.zeros(sm.n), where=staff > 0)[firm]
+    need = np.minimum(1.0, emp.need_weight * c.ev_share(step) * sm.ev_mult[firm]) * (
+        0.5 + 0.5 * gap
+    )
+    fee = _fee(c, world, mod, prov, rpl)
+    hours = np.where(rpl, 8.0, c.hours[mod])
+    wage = hours * c.cfg.population.wage_eur_per_hour
+    q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step))
+    net = fee + wage - q.amount.sum(axis=1)
+    downtime = np.array(
+        [emp.downtime_by_size.get(b, 0.0) for b in ("1-5", "6-9", "10-49", "50-249", "250+")]
+    )
+    prob = sponsorship_probability(
+        emp.sponsor_rate_per_year,
+        need,
+        sm.trust[firm],
+        net,
+        c.cfg.population.training_budget_eur_per_employee,
+        downtime[sm.size_band[firm]],
+        trust_weight=emp.trust_weight,
+        cost_weight=emp.cost_weight,
+        downtime_weight=emp.downtime_weight,
+    )
+    yes = (s.uniform("sponsor", step, firm) < prob) & (net <= sm.budget_left[firm])
+    return Intents(
+        idle[yes],
+        mod[yes],
+        prov[yes],
+        rpl[yes],
+        np.ones(yes.sum(), bool),
+        fee[yes],
+        wage[yes],
+        funding.Quote(q.amount[yes], q.out_of_pocket[yes]),
+    )
+
+
+def _self_enrolment(
+    world: World, c: Compiled, s: Streams, step: int, cand, taken: np.ndarray
+) -> Intents:
+    """Aware idle workers weigh value, cost, time, caring load and distance."""
+    w, sm, p = world.workers, world.smes, world.providers
+    wk = c.cfg.worker
+    idle, mod, rpl, prov, far = cand
+    ok = w.aware[idle] & ~np.isin(idle, taken)
+    idle, mod, rpl, prov, far = idle[ok], mod[ok], rpl[ok], prov[ok], far[ok]
+    fee = _fee(c, world, mod, prov, rpl)
+    wage = np.zeros(len(idle))
+    q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step))
+    accept_share = _share_by_region(sm.accepts, sm.region, len(c.region_names))
+    value = accept_share[w.region[idle]] + wk.jobseeker_value_bonus * w.jobseeker[idle]
+    flexible = _FLEXIBLE[p.delivery[prov]]
+    relief = np.where(flexible, wk.flexible_delivery_relief, 0.0)
+    time_mult = 1.0 + w.caring[idle] * (wk.caring_time_multiplier - 1.0) * (1.0 - relief)
+    rural_classroom = c.region_rural[w.region[idle]] & (
+        p.delivery[prov] == DELIVERIES.index("classroom")
+    )
+    firm = w.firm[idle]
+    employer_accepts = (firm >= 0) & sm.accepts[np.maximum(firm, 0)]
+    hours = np.where(rpl, 8.0, c.hours[mod])
+    prob = enrolment_probability(
+        wk.enrol_rate_per_year,
+        value,
+        q.out_of_pocket,
+        hours,
+        time_mult,
+        far | rural_classroom,
+        employer_accepts,
+        value_weight=wk.value_weight,
+        cost_weight_per_100_eur=wk.cost_weight_per_100_eur,
+        time_weight_per_10_hours=wk.time_weight_per_10_hours,
+        distance_penalty=wk.distance_penalty,
+        employer_support_weight=wk.employer_support_weight,
+    )
+    yes = s.uniform("enrol", step, idle) < prob
+    return Intents(
+        idle[yes],
+        mod[yes],
+        prov[yes],
+        rpl[yes],
+        np.zeros(yes.sum(), bool),
+        fee[yes],
+        wage[yes],
+        funding.Quote(q.amount[yes], q.out_of_pocket[yes]),
+    )
+
+
+def _concat(a: Intents, b: Intents) -> Intents:
+    cat = np.concatenate
+    q = funding.Quote(
+        np.vstack([a.quote.amount, b.quote.amount]),
+        cat([a.quote.out_of_pocket, b.quote.out_of_pocket]),
+    )
+    return Intents(
+        cat([a.worker, b.worker]),
+        cat([a.module, b.module]),
+        cat([a.provider, b.provider]),
+        cat([a.rpl, b.rpl]),
+        cat([a.sponsored, b.sponsored]),
+        cat([a.fee, b.fee]),
+        cat([a.wage_cost, b.wage_cost]),
+        q,
+    )
+
+
+def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
+    """Collect this week's enrolment intents into ``world.scratch['intents']``."""
+    w = world.workers
+    idle = np.flatnonzero(w.status == Status.IDLE)
+    cand = _candidates(world, c, s, step, idle)
+    sponsored = _sponsorship(world, c, s, step, cand)
+    own = _self_enrolment(world, c, s, step, cand, sponsored.worker)
+    world.scratch["intents"] = _concat(sponsored, own)

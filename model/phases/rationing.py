@@ -1,0 +1,93 @@
+"""Phase 4, rationing: settle scarce funding by a random priority key, then enrol the winners.
+
+Budgets are rationed instrument by instrument in precedence order; seats are rationed later, at
+intake, so enrolled learners may wait. The priority key is a keyed draw, so no result depends on
+the order in which agents are stored or iterated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.compiled import Compiled
+from model.events import Event, EventLog
+from model.rules import funding
+from model.state import Status, World
+from model.streams import Streams
+
+READS = {
+    "workers.firm",
+    "workers.pool",
+    "workers.commit",
+    "workers.aware",
+    "workers.provider",
+    "smes.pool",
+    "smes.budget_left",
+    "providers.pool",
+}
+WRITES = {
+    "workers.status",
+    "workers.module",
+    "workers.provider",
+    "workers.rpl",
+    "workers.sponsored",
+    "workers.day_enrolled",
+    "workers.day_due",
+    "workers.stage",
+    "workers.commit",
+    "workers.pool",
+    "workers.aware",
+    "smes.pool",
+    "smes.budget_left",
+    "providers.pool",
+}
+
+
+def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
+    """Fund, then enrol, this week's intents."""
+    it = world.scratch.pop("intents")
+    w, sm = world.workers, world.smes
+    priority = s.uniform("priority", step, it.worker)
+    won = funding.ration(world, c, it.quote, it.worker, it.provider, priority)
+    funding.commit(world, c, it.quote, it.worker, it.provider, won)
+    ids = it.worker[won]
+    day = c.day0(step) + s.day_in_week("day.enrol", step, ids)
+    rpl = it.rpl[won]
+    w.status[ids] = np.where(rpl, Status.TRAINING, Status.WAITING)
+    w.module[ids] = it.module[won]
+    w.provider[ids] = it.provider[won]
+    w.rpl[ids] = rpl
+    w.sponsored[ids] = it.sponsored[won]
+    w.day_enrolled[ids] = day
+    w.day_due[ids] = np.where(rpl, day + int(round(c.cfg.pathway.rpl.assessment_days)), day)
+    w.stage[ids] = 1
+    spons = it.sponsored[won]
+    firms = w.firm[ids[spons]]
+    np.subtract.at(sm.budget_left, firms, it.net_cost[won][spons].astype(np.float32))
+    newly_aware = ids[~w.aware[ids]]
+    w.aware[ids] = True
+    log.emit(
+        Event.WORKER_AWARE,
+        step,
+        c.day0(step) + s.day_in_week("day.enrol", step, newly_aware),
+        worker=newly_aware,
+    )
+    log.emit(
+        Event.SPONSORED,
+        step,
+        day[spons],
+        worker=ids[spons],
+        firm=firms,
+        module=it.module[won][spons],
+        value=it.net_cost[won][spons],
+    )
+    log.emit(
+        Event.ENROLLED,
+        step,
+        day,
+        worker=ids,
+        firm=w.firm[ids],
+        provider=it.provider[won],
+        module=it.module[won],
+        value=it.net_cost[won],
+    )

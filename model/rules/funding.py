@@ -1,0 +1,213 @@
+"""Funding: quotes, rationing under finite pools, commitments, payments and releases.
+
+Why commitments: a learner's funding is reserved when they enrol and paid when the instrument's
+trigger is reached (enrolment, completion or credential), so money paid can never exceed the
+budget made available, and a dropout returns what was not yet paid. Instruments stack in the
+scenario's list order (their declared precedence): each covers a share of what the ones before it
+left. Pools belong to whoever holds the money: the funder (collective fund, programme budget), the
+firm (training credit), the provider (competitive grant) or the worker (voucher).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.compiled import AGE_BANDS, BANDS, DELIVERIES, PTYPES, Compiled, InstrumentSpec
+from model.rules.queues import cumsum_within
+from model.state import World
+
+__all__ = ["Quote", "eligibility_context", "quote", "ration", "commit", "release", "payable"]
+
+
+@dataclass
+class Quote:
+    """What each instrument would pay for each candidate, and what is left to pay."""
+
+    amount: np.ndarray  # (n, K) simulated EUR per instrument
+    out_of_pocket: np.ndarray  # fee left for the payer (learner or sponsoring firm)
+
+
+def eligibility_context(
+    world: World, c: Compiled, worker: np.ndarray, module: np.ndarray, provider: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Attribute arrays for the eligibility rules, for the candidates given (lazy per attribute)."""
+    w, s, p = world.workers, world.smes, world.providers
+    firm = w.firm[worker]
+    has_firm = firm >= 0
+    f = np.maximum(firm, 0)
+    regions = np.array(c.region_names, dtype=object)
+    band_names = np.array([*BANDS, "none"], dtype=object)
+    needed = set().union(*(i.rule.attributes for i in c.instruments)) if c.instruments else set()
+    getters = {
+        "worker.woman": lambda: w.woman[worker],
+        "worker.gender": lambda: np.where(w.woman[worker], "f", "m"),
+        "worker.jobseeker": lambda: w.jobseeker[worker],
+        "worker.employed": lambda: ~w.jobseeker[worker],
+        "worker.age_band": lambda: np.array(AGE_BANDS, dtype=object)[w.age_band[worker]],
+        "worker.region": lambda: regions[w.region[worker]],
+        "worker.rural": lambda: c.region_rural[w.region[worker]],
+        "worker.caring": lambda: w.caring[worker],
+        "worker.hv_experience": lambda: w.hv_exp[worker],
+        "firm.size": lambda: np.where(has_firm, s.employees[f], 0),
+        "firm.size_band": lambda: band_names[np.where(has_firm, s.size_band[f], len(BANDS))],
+        "firm.ca_covered": lambda: has_firm & s.ca_covered[f],
+        "firm.accepts": lambda: has_firm & s.accepts[f],
+        "firm.region": lambda: np.where(has_firm, regions[s.region[f]], ""),
+        "provider.type": lambda: np.array(PTYPES, dtype=object)[p.ptype[provider]],
+        "provider.moderated": lambda: p.moderated[provider],
+        "provider.edc": lambda: p.edc[provider],
+        "provider.delivery": lambda: np.array(DELIVERIES, dtype=object)[p.delivery[provider]],
+        "provider.region": lambda: regions[p.region[provider]],
+        "module.id": lambda: np.array(c.module_ids, dtype=object)[module],
+        "module.hours": lambda: c.hours[module],
+        "module.fee": lambda: c.fee[module] * p.fee_mult[provider],
+        "module.moderated": lambda: p.moderated[provider],
+        "module.edc": lambda: p.edc[provider],
+    }
+    ctx = {name: getters[name]() for name in needed}
+    ctx["_n"] = worker
+    return ctx
+
+
+def _implicit(world: World, c: Compiled, inst: InstrumentSpec, worker, provider, day: int):
+    """Conditions that belong to the instrument's kind, beyond the scenario's rule."""
+    w, s, p = world.workers, world.smes, world.providers
+    firm = w.firm[worker]
+    f = np.maximum(firm, 0)
+    k = inst.index
+    if inst.kind == "collective_fund":
+        return (firm >= 0) & s.ca_covered[f] & (world.globals.pool[k] > 0)
+    if inst.kind == "training_credit":
+        return (firm >= 0) & s.credit_active[f] & (s.pool[f, k] > 0)
+    if inst.kind == "competitive_grant":
+        return (p.pool[provider, k] > 0) & (p.day_grant_end[provider, k] > day)
+    if inst.kind == "voucher":
+        return w.pool[worker, k] > 0
+    return np.full(len(worker), world.globals.pool[k] > 0)
+
+
+def quote(
+    world: World,
+    c: Compiled,
+    worker: np.ndarray,
+    module: np.ndarray,
+    provider: np.ndarray,
+    fee: np.ndarray,
+    wage_cost: np.ndarray,
+    day: int,
+) -> Quote:
+    """Funding each instrument would give, given pools at the phase start."""
+    n, k_all = len(worker), c.n_instruments
+    amount = np.zeros((n, k_all))
+    left = fee.astype(np.float64).copy()
+    if n == 0 or not c.instruments:
+        return Quote(amount, left)
+    ctx = eligibility_context(world, c, worker, module, provider)
+    firm = np.maximum(world.workers.firm[worker], 0)
+    for inst in c.instruments:
+        k = inst.index
+        ok = inst.rule(ctx) & _implicit(world, c, inst, worker, provider, day)
+        cover = np.full(n, inst.fee_coverage)
+        cap = np.full(n, inst.cap_eur)
+        if inst.kind == "training_credit":
+            rules = inst.config.credit
+            cofin = np.array([rules.cofinancing.get(b, 0.0) for b in BANDS])
+            cover = np.minimum(cover, 1.0 - cofin[world.smes.size_band[firm]])
+            online = world.providers.delivery[provider] == DELIVERIES.index("online")
+            hourly = np.where(online, rules.hourly_cap_online_eur, rules.hourly_cap_classroom_eur)
+            cap = np.minimum(cap, hourly * c.hours[module])
+        fee_part = np.minimum(left * cover, cap)
+        total = fee_part + wage_cost * inst.wage_coverage
+        if inst.owner == "firm":
+            total = np.minimum(total, world.smes.pool[firm, k])
+        elif inst.owner == "provider":
+            total = np.minimum(total, world.providers.pool[provider, k])
+        elif inst.owner == "worker":
+            total = np.minimum(total, world.workers.pool[worker, k])
+        total = np.where(ok, total, 0.0)
+        covered_fee = np.where(
+            fee_part + wage_cost * inst.wage_coverage > 0,
+            total * fee_part / np.maximum(fee_part + wage_cost * inst.wage_coverage, 1e-12),
+            0.0,
+        )
+        amount[:, k] = total
+        left = np.maximum(left - covered_fee, 0.0)
+    return Quote(amount, left)
+
+
+def _owner_ids(world: World, inst: InstrumentSpec, worker, provider) -> np.ndarray:
+    if inst.owner == "firm":
+        return world.workers.firm[worker].astype(np.int64)
+    if inst.owner == "provider":
+        return provider.astype(np.int64)
+    if inst.owner == "worker":
+        return worker.astype(np.int64)
+    return np.zeros(len(worker), dtype=np.int64)
+
+
+def _pool(world: World, inst: InstrumentSpec) -> np.ndarray:
+    """The pool array of an instrument (a view into the owner's state)."""
+    k = inst.index
+    if inst.owner == "firm":
+        return world.smes.pool[:, k]
+    if inst.owner == "provider":
+        return world.providers.pool[:, k]
+    if inst.owner == "worker":
+        return world.workers.pool[:, k]
+    return world.globals.pool[k : k + 1]
+
+
+def ration(
+    world: World, c: Compiled, q: Quote, worker, provider, priority: np.ndarray
+) -> np.ndarray:
+    """Who keeps their quoted funding when pools are finite: priority order, instrument by instrument.
+
+    A candidate refused by any instrument they were counting on does not enrol this week (they may
+    try again next week), so no-one enrols on funding that was not there.
+    """
+    alive = np.ones(len(worker), dtype=bool)
+    for inst in c.instruments:
+        want = alive & (q.amount[:, inst.index] > 0)
+        if not want.any():
+            continue
+        idx = np.flatnonzero(want)
+        owner = _owner_ids(world, inst, worker[idx], provider[idx])
+        order = np.lexsort((priority[idx], owner))
+        g, amt = owner[order], q.amount[idx[order], inst.index]
+        within = cumsum_within(g, amt)
+        balance = _pool(world, inst)[g]
+        refused = within > balance + 1e-9
+        alive[idx[order[refused]]] = False
+    return alive
+
+
+def commit(world: World, c: Compiled, q: Quote, worker, provider, winners: np.ndarray) -> None:
+    """Reserve the winners' funding: take it out of the pools, hold it against the worker."""
+    for inst in c.instruments:
+        k = inst.index
+        amt = np.where(winners, q.amount[:, k], 0.0)
+        if not amt.any():
+            continue
+        owner = _owner_ids(world, inst, worker, provider)
+        np.subtract.at(_pool(world, inst), owner, amt)
+        world.workers.commit[worker, k] = amt.astype(np.float32)
+
+
+def release(world: World, c: Compiled, ids: np.ndarray) -> None:
+    """Return unpaid commitments of workers who left the pipeline to the pools they came from."""
+    w = world.workers
+    for inst in c.instruments:
+        k = inst.index
+        amt = w.commit[ids, k].astype(np.float64)
+        if not amt.any():
+            continue
+        owner = _owner_ids(world, inst, ids, w.provider[ids])
+        np.add.at(_pool(world, inst), owner, amt)
+        w.commit[ids, k] = 0.0
+
+
+def payable(c: Compiled, commit: np.ndarray, stage: np.ndarray, k: int) -> np.ndarray:
+    """Mask of workers whose commitment on instrument k has reached its trigger."""
+    return (commit[:, k] > 0) & (stage >= c.instruments[k].trigger)

@@ -1,0 +1,92 @@
+"""Decision hazards: awareness (Bass), enrolment, sponsorship, dropout, trust.
+
+Each returns a weekly probability or an updated value from plain arrays; the phases draw the
+uniforms and apply them. Hazards are multiplicative in their drivers so that the direction of every
+lever is monotone: a lower cost never lowers a probability, a larger aware share never lowers
+adoption.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.compiled import weekly
+
+__all__ = [
+    "bass_probability",
+    "enrolment_probability",
+    "sponsorship_probability",
+    "trust_signal",
+    "trust_update",
+]
+
+
+def bass_probability(p: np.ndarray | float, q: float, adopted_share: np.ndarray) -> np.ndarray:
+    """Weekly adoption probability with external rate p and imitation q × adopted share (annual)."""
+    return weekly(np.asarray(p) + q * np.asarray(adopted_share))
+
+
+def enrolment_probability(
+    base_per_year: float,
+    value: np.ndarray,
+    out_of_pocket_eur: np.ndarray,
+    hours: np.ndarray,
+    time_multiplier: np.ndarray,
+    far: np.ndarray,
+    employer_accepts: np.ndarray,
+    *,
+    value_weight: float,
+    cost_weight_per_100_eur: float,
+    time_weight_per_10_hours: float,
+    distance_penalty: float,
+    employer_support_weight: float,
+) -> np.ndarray:
+    """Weekly probability that an aware, idle worker enrols in the next module (DESIGN §2)."""
+    utility = (
+        value_weight * (value - 0.5)
+        - cost_weight_per_100_eur * out_of_pocket_eur / 100.0
+        - time_weight_per_10_hours * hours / 10.0 * time_multiplier
+        - distance_penalty * far
+        + employer_support_weight * employer_accepts
+    )
+    return weekly(base_per_year * np.exp(utility))
+
+
+def sponsorship_probability(
+    base_per_year: float,
+    need: np.ndarray,
+    trust: np.ndarray,
+    net_cost_eur: np.ndarray,
+    reference_cost_eur: float,
+    downtime: np.ndarray,
+    *,
+    trust_weight: float,
+    cost_weight: float,
+    downtime_weight: float,
+) -> np.ndarray:
+    """Weekly probability that an aware SME sponsors one more worker.
+
+    Need in [0, 1] (EV work in the service mix, and the share of staff still lacking the first
+    gateway) scales the hazard, so a firm whose workers are all trained sponsors less.
+    """
+    utility = (
+        trust_weight * (trust - 0.5)
+        - cost_weight * net_cost_eur / max(reference_cost_eur, 1.0)
+        - downtime_weight * downtime
+    )
+    return weekly(base_per_year * need * np.exp(utility))
+
+
+def trust_signal(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """Weighted mean of quality signals in [0, 1]: moderation, verifiability, issuer, peers, experience."""
+    total = sum(weights.values())
+    if total <= 0:
+        return np.zeros_like(next(iter(components.values())))
+    out = sum(weights[k] * components[k] for k in weights)
+    return np.clip(out / total, 0.0, 1.0)
+
+
+def trust_update(trust: np.ndarray, signal: np.ndarray, adjust_per_year: float) -> np.ndarray:
+    """Move trust toward the signal at a weekly rate from an annual adjustment hazard."""
+    rate = weekly(adjust_per_year)
+    return (trust + rate * (signal - trust)).astype(np.float32)

@@ -1,0 +1,31 @@
+"""Rationing helpers: order within groups by a priority key, cumulative sums within groups."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["rank_within", "cumsum_within"]
+
+
+def rank_within(group: np.ndarray, *keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order candidates by group then keys; return (order, rank within group in that order)."""
+    order = np.lexsort((*reversed(keys), group)) if keys else np.argsort(group, kind="stable")
+    g = group[order]
+    n = len(g)
+    if n == 0:
+        return order, np.zeros(0, dtype=np.int64)
+    starts = np.r_[True, g[1:] != g[:-1]]
+    start_idx = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    return order, np.arange(n) - start_idx
+
+
+def cumsum_within(group_sorted: np.ndarray, values_sorted: np.ndarray) -> np.ndarray:
+    """Inclusive cumulative sum of values within runs of equal group (input already sorted)."""
+    n = len(values_sorted)
+    if n == 0:
+        return np.zeros(0)
+    total = np.cumsum(values_sorted, dtype=np.float64)
+    starts = np.r_[True, group_sorted[1:] != group_sorted[:-1]]
+    start_idx = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    before = np.where(start_idx > 0, total[start_idx - 1], 0.0)
+    return total - before

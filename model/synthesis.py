@@ -1,0 +1,121 @@
+"""Population synthesis: firms from the size bands, workers drawn per firm, providers from the preset.
+
+Why its own streams: who is in the population must not depend on policy levers, so two scenarios
+of a comparison start from the same people and firms (common random numbers). Every draw here uses
+a ``synth.*`` purpose keyed by agent id.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.compiled import AGE_BANDS, ASSESSMENTS, BANDS, DELIVERIES, PTYPES, Compiled
+from model.params.schema import SIZE_BANDS
+from model.state import ActorArrays, Globals, Status, World
+from model.streams import Streams
+
+__all__ = ["synthesise"]
+
+
+def _categorical(u: np.ndarray, shares: list[float]) -> np.ndarray:
+    """Inverse-CDF draw of category indices from uniforms."""
+    cdf = np.cumsum(shares)
+    cdf[-1] = 1.0
+    return np.searchsorted(cdf, u, side="right").astype(np.int64)
+
+
+def _smes(c: Compiled, s: Streams) -> ActorArrays:
+    pop = c.cfg.population
+    n = pop.smes
+    ids = np.arange(n)
+    smes = ActorArrays("smes", n, c.n_instruments)
+    shares = [pop.size_shares.get(b, 0.0) for b in BANDS]
+    smes.size_band[:] = _categorical(s.uniform("synth.size", 0, ids), shares)
+    lo = np.array([SIZE_BANDS[b][0] for b in BANDS])[smes.size_band]
+    hi = np.array([SIZE_BANDS[b][1] for b in BANDS])[smes.size_band]
+    smes.employees[:] = lo + np.floor(s.uniform("synth.employees", 0, ids) * (hi - lo + 1))
+    smes.region[:] = _categorical(
+        s.uniform("synth.sme_region", 0, ids), [r.share for r in pop.regions]
+    )
+    spread = c.cfg.ev.firm_spread
+    z = s.normal("synth.ev_mult", 0, ids)
+    smes.ev_mult[:] = np.exp(spread * z - spread**2 / 2)
+    smes.ca_covered[:] = s.uniform("synth.ca", 0, ids) < pop.ca_coverage
+    emp = c.cfg.employer
+    trust = emp.initial_trust_mean + emp.initial_trust_sd * s.normal("synth.trust", 0, ids)
+    smes.trust[:] = np.clip(trust, 0.0, 1.0)
+    thr = emp.acceptance_threshold_mean + emp.acceptance_threshold_sd * s.normal(
+        "synth.thr", 0, ids
+    )
+    smes.threshold[:] = np.clip(thr, 0.01, 1.0)
+    smes.experience[:] = c.cfg.employer.prior_quality
+    smes.aware[:] = s.uniform("synth.sme_aware", 0, ids) < c.cfg.diffusion.initial_sme_aware
+    return smes
+
+
+def _workers(c: Compiled, s: Streams, smes: ActorArrays) -> ActorArrays:
+    pop = c.cfg.population
+    n = pop.workers
+    ids = np.arange(n)
+    w = ActorArrays("workers", n, c.n_instruments)
+    n_js = int(round(n * pop.jobseeker_share))
+    w.jobseeker[:] = ids >= n - n_js
+    employed = ~w.jobseeker
+    # Employed workers are drawn per firm, in proportion to its employees.
+    cum = np.cumsum(smes.employees.astype(np.float64))
+    pick = s.uniform("synth.firm", 0, ids) * cum[-1]
+    firm = np.minimum(np.searchsorted(cum, pick, side="right"), smes.n - 1)
+    w.firm[:] = np.where(employed, firm, -1)
+    js_region = _categorical(s.uniform("synth.js_region", 0, ids), [r.share for r in pop.regions])
+    w.region[:] = np.where(employed, smes.region[np.maximum(w.firm, 0)], js_region)
+    women = np.where(employed, pop.women_share_employed, pop.women_share_jobseekers)
+    w.woman[:] = s.uniform("synth.woman", 0, ids) < women
+    w.age_band[:] = _categorical(
+        s.uniform("synth.age", 0, ids), [pop.age_shares.get(a, 0.0) for a in AGE_BANDS]
+    )
+    caring = np.where(w.woman, pop.caring_share_women, pop.caring_share_men)
+    w.caring[:] = s.uniform("synth.caring", 0, ids) < caring
+    w.hv_exp[:] = employed & (s.uniform("synth.hv", 0, ids) < pop.hv_experience_share)
+    w.aware[:] = s.uniform("synth.worker_aware", 0, ids) < c.cfg.diffusion.initial_worker_aware
+    w.status[:] = Status.IDLE
+    w.module[:] = -1
+    w.provider[:] = -1
+    return w
+
+
+def _providers(c: Compiled, s: Streams) -> ActorArrays:
+    rows = [p for p in c.cfg.providers for _ in range(p.count)]
+    n = len(rows)
+    prov = ActorArrays("providers", n, c.n_instruments)
+    ids = np.arange(n)
+    real_seats = np.array([p.seats for p in rows], dtype=np.float64)
+    sim = real_seats / c.w_scale
+    frac = sim - np.floor(sim)
+    prov.seats[:] = np.floor(sim) + (s.uniform("synth.seats", 0, ids) < frac)
+    required = c.cfg.moderation.required
+    regions = list(c.region_names)
+    for i, p in enumerate(rows):
+        prov.ptype[i] = PTYPES.index(p.type)
+        prov.region[i] = regions.index(p.region)
+        prov.teachers[i] = p.teachers
+        prov.intake_interval[i] = p.intake_interval_weeks
+        prov.min_cohort[i] = max(1, int(np.ceil(p.min_cohort / c.w_scale)))
+        prov.fee_mult[i] = p.fee_multiplier
+        prov.delivery[i] = DELIVERIES.index(p.delivery)
+        prov.hours_per_week[i] = p.hours_per_week
+        prov.assessment[i] = ASSESSMENTS.index(p.assessment)
+        prov.moderated[i] = p.joins_moderation or required
+        prov.edc[i] = p.issues_edc
+        wanted = p.modules if p.modules is not None else list(c.module_ids)
+        prov.offers[i] = sum(1 << c.module_ids.index(m) for m in wanted)
+    return prov
+
+
+def synthesise(c: Compiled, streams: Streams) -> World:
+    """Build the initial world; depends only on population parameters and the seed."""
+    smes = _smes(c, streams)
+    workers = _workers(c, streams, smes)
+    providers = _providers(c, streams)
+    k = c.n_instruments
+    glob = Globals(pool=np.zeros(k), made_available=np.zeros(k))
+    return World(workers=workers, smes=smes, providers=providers, globals=glob)
