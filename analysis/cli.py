@@ -1,0 +1,278 @@
+"""The ``mcsim`` command line: run, compare, validate, explain, rerun, demo.
+
+Why errors are caught here: a user mistake (a bad scenario key, an existing output folder) must give
+one clear message and a non-zero exit, never a traceback, and must never lose finished results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from analysis.experiment import Experiment
+from analysis.outputs import OutputError, finish_out, manifest, prepare_out, write_results
+from analysis.workshop import WorkshopError, expand_paths
+from model import __version__
+from model.kpis import KPI_NAMES
+from model.params import LoadedScenario, ScenarioError, load_scenario
+
+__all__ = ["main"]
+
+_REPO = Path(__file__).resolve().parent.parent
+DEMO_WORKSHOP = _REPO / "scenarios" / "fi" / "workshop.yaml"
+
+
+class UsageError(ValueError):
+    """A bad combination of command-line arguments."""
+
+
+def _fmt(x: float) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    a = abs(x)
+    if a >= 1000:
+        return f"{x:,.0f}"
+    if a >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3f}"
+
+
+def _load_all(paths: list[str], overrides: list[str]) -> list[LoadedScenario]:
+    return [load_scenario(p, overrides) for p in expand_paths(paths)]
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reps", type=int, default=10, help="replications per scenario (default 10)")
+    p.add_argument("--seed", type=int, default=1, help="base seed; replication seeds derive from it")
+    p.add_argument("--engine", choices=["auto", "mesa", "vector"], default="auto",
+                   help="auto: Mesa up to 5,000 simulated workers, vector above")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario value, e.g. --set fees.multiplier=1.5 (repeatable)")
+    p.add_argument("--out", type=Path, required=True, help="folder for the results (must be empty)")
+    p.add_argument("--force", action="store_true", help="replace results already in --out")
+    p.add_argument("--jobs", type=int, default=1, help="parallel processes for replications")
+    p.add_argument("--events", action="store_true", help="also write the event log (events.parquet)")
+    p.add_argument("--no-deadweight", action="store_true",
+                   help="skip the counterfactual runs that measure deadweight (halves the cost)")
+    p.add_argument("--explain", action="store_true", help="list every parameter with provenance first")
+
+
+def _explain_table(loaded: LoadedScenario, only: str | None = None) -> str:
+    plain = loaded.config.model_dump(mode="json")
+    lines = [f"# {loaded.config.name}  ({loaded.path}, hash {loaded.hash})",
+             f"# {loaded.assumption_count()} of {len(loaded.provenance)} values are assumptions"]
+    for key, prov in sorted(loaded.provenance.items()):
+        if only and prov.kind != only:
+            continue
+        value = _lookup(plain, key)
+        lines.append(f"{key} = {json.dumps(value, default=str)}\n    {prov.describe()}")
+    return "\n".join(lines)
+
+
+def _lookup(tree: object, dotted: str) -> object:
+    node = tree
+    for part in dotted.replace("]", "").replace("[", ".").split("."):
+        if isinstance(node, list):
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+def _print_summary(tables: dict[str, pd.DataFrame]) -> None:
+    s = tables["summary"]
+    labels = list(dict.fromkeys(s["scenario"]))
+    width = max(len(k) for k in KPI_NAMES)
+    print(f"\n{'KPI (horizon; flows: total)':<{width}}  " + "  ".join(f"{lb[:26]:>26}" for lb in labels))
+    for kpi in KPI_NAMES:
+        cells = []
+        for lb in labels:
+            row = s[(s["scenario"] == lb) & (s["kpi"] == kpi)].iloc[0]
+            cells.append(f"{_fmt(row['mean'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26))
+        print(f"{kpi:<{width}}  " + "  ".join(cells))
+
+
+def _print_differences(tables: dict[str, pd.DataFrame]) -> None:
+    d = tables.get("differences")
+    if d is None or d.empty:
+        return
+    labels = list(dict.fromkeys(d["scenario"]))
+    base = d["baseline"].iloc[0]
+    width = max(len(k) for k in KPI_NAMES)
+    print(f"\nDifference against {base} (paired, common random numbers; mean [95% interval])")
+    print(f"{'KPI':<{width}}  " + "  ".join(f"{lb[:26]:>26}" for lb in labels))
+    for kpi in KPI_NAMES:
+        cells = []
+        for lb in labels:
+            row = d[(d["scenario"] == lb) & (d["kpi"] == kpi)].iloc[0]
+            cells.append(f"{_fmt(row['diff'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26))
+        print(f"{kpi:<{width}}  " + "  ".join(cells))
+
+
+def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
+    if args.reps < 1:
+        raise UsageError("--reps must be at least 1")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    loaded = _load_all(paths, args.overrides)
+    if args.explain:
+        for ls in loaded:
+            print(_explain_table(ls))
+    staging = prepare_out(args.out, args.force)
+    exp = Experiment(loaded, reps=args.reps, seed=args.seed, engine=args.engine,
+                     deadweight=not args.no_deadweight, keep_events=args.events)
+    t0 = time.perf_counter()
+    total = len(loaded) * args.reps
+    with tqdm(total=total, desc="runs", unit="run", file=sys.stderr, disable=None) as bar:
+        exp.run(jobs=args.jobs, on_done=bar.update)
+    seconds = time.perf_counter() - t0
+    meta = manifest(exp, sys.argv, seconds, args.overrides)
+    tables = write_results(exp, staging, meta)
+    finish_out(staging, args.out)
+    _print_summary(tables)
+    _print_differences(tables)
+    engines = ", ".join(sorted({r.engine for r in exp.results}))
+    print(f"\n{total} runs ({engines} engine) in {seconds:.1f} s. Results: {args.out.resolve()}")
+    return args.out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``mcsim run``: replications of one scenario."""
+    _execute(args, [args.scenario])
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``mcsim compare``: several scenarios (or a workshop file) with common random numbers."""
+    _execute(args, args.scenarios)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``mcsim validate``: check scenario files; one line per file, errors in full."""
+    failed = 0
+    for path in args.files:
+        try:
+            for p in expand_paths([path]):
+                ls = load_scenario(p, args.overrides)
+                print(f"ok    {p}  (hash {ls.hash}; {ls.assumption_count()} assumptions "
+                      f"of {len(ls.provenance)} values)")
+        except (ScenarioError, WorkshopError) as exc:
+            failed += 1
+            print(f"error {exc}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """``mcsim explain``: every parameter with its value and provenance."""
+    for p in expand_paths([args.scenario]):
+        print(_explain_table(load_scenario(p, args.overrides), args.kind))
+    return 0
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    """``mcsim rerun``: reproduce a run from its manifest (refuses if a scenario file changed)."""
+    try:
+        meta = json.loads(Path(args.manifest).read_text(encoding="utf-8"))
+        paths = [s["path"] for s in meta["scenarios"]]
+        expected = [s["hash"] for s in meta["scenarios"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{args.manifest}: not a readable mcsim manifest.json ({exc})") from None
+    overrides = meta.get("overrides", [])
+    for p, h in zip(paths, expected, strict=True):
+        got = load_scenario(p, overrides).hash
+        if got != h and not args.force:
+            raise UsageError(f"{p}: scenario changed since the manifest (hash {got}, was {h}); "
+                             "pass --force to rerun with the current file")
+    ns = argparse.Namespace(reps=meta["reps"], seed=meta["seed"], engine=meta["engine"],
+                            overrides=overrides, out=args.out, force=args.force, jobs=args.jobs,
+                            events=False, no_deadweight=not meta.get("deadweight", True), explain=False)
+    _execute(ns, paths)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``mcsim demo``: the bundled Finnish workshop comparison, into a new timestamped folder."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = args.out or (Path("results") / f"demo-{stamp}")
+    ns = argparse.Namespace(reps=args.reps, seed=1, engine=args.engine, overrides=[], out=out,
+                            force=False, jobs=args.jobs, events=False, no_deadweight=False, explain=False)
+    print(f"mcsim demo: comparing the scenarios of {DEMO_WORKSHOP.relative_to(_REPO)} "
+          f"({args.reps} replications each)")
+    _execute(ns, [str(DEMO_WORKSHOP)])
+    print(f"\nThe demo results are in {out.resolve()}: summary.csv, differences.csv, kpis.csv, "
+          "manifest.json")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(prog="mcsim", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"mcsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run replications of one scenario")
+    p.add_argument("scenario", help="scenario YAML file")
+    _add_common(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("compare", help="compare scenarios with common random numbers")
+    p.add_argument("scenarios", nargs="+", help="scenario files, or a workshop file listing them; "
+                   "the first is the baseline")
+    _add_common(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("validate", help="check scenario files and report every problem")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("explain", help="list every parameter with its value and provenance")
+    p.add_argument("scenario")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--kind", choices=["report", "public", "source", "lever", "calibrated",
+                                      "assumption", "override", "set"],
+                   help="only values of this provenance kind")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("rerun", help="reproduce a run from its manifest.json")
+    p.add_argument("manifest")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--jobs", type=int, default=1)
+    p.set_defaults(func=cmd_rerun)
+
+    p = sub.add_parser("demo", help="run the bundled Finnish comparison (what `make demo` does)")
+    p.add_argument("--reps", type=int, default=10)
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--engine", choices=["auto", "mesa", "vector"], default="auto")
+    p.add_argument("--out", type=Path, default=None)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 ok, 1 validation failures, 2 user errors)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ScenarioError, WorkshopError, OutputError, UsageError) as exc:
+        print(f"mcsim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mcsim: interrupted; finished results were left as they were", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
