@@ -53,7 +53,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reps", type=int, default=10, help="replications per scenario (default 10)")
     p.add_argument("--seed", type=int, default=1, help="base seed; replication seeds derive from it")
     p.add_argument("--engine", choices=["auto", "mesa", "vector"], default="auto",
-                   help="auto: Mesa up to 5,000 simulated workers, vector above")
+                   help="auto: Mesa up to 1,000 simulated workers (pilot size), vector above")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario value, e.g. --set fees.multiplier=1.5 (repeatable)")
     p.add_argument("--out", type=Path, required=True, help="folder for the results (must be empty)")

@@ -320,6 +320,11 @@ class Instrument(_Section):
     voucher_eur_per_period: NonNeg = 175.0
     voucher_period_years: Annotated[int, Field(ge=1, le=5)] = 2
 
+    @field_validator("eligibility", mode="before")
+    @classmethod
+    def _bool_rule_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, bool) else value
+
     @field_validator("eligibility")
     @classmethod
     def _rule_parses(cls, text: str) -> str:

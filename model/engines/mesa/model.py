@@ -43,6 +43,7 @@ class MicroCredentialModel(mesa.Model):
         self.log = EventLog()
         self.phase_seconds = {name: 0.0 for name, _ in PHASES}
         self.scratch: dict[str, object] = {}
+        self._lent_copies: dict[tuple[str, str], np.ndarray] = {}
         self.year = -1
         world = synthesise(compiled, self.streams)
         self.actors: dict[str, list[mesa.Agent]] = {}
@@ -82,6 +83,12 @@ class MicroCredentialModel(mesa.Model):
                     )
                 setattr(ns, name, value)
             lent[actor] = ns
+        self._lent_copies = {
+            (actor, name): getattr(ns, name).copy()
+            for actor, ns in lent.items()
+            for name in vars(ns)
+            if name != "n"
+        }
         pool = np.array([f.pool for f in self.funders] or [0.0], dtype=np.float64)
         made = np.array([f.made_available for f in self.funders] or [0.0], dtype=np.float64)
         glob = Globals(pool=pool, made_available=made, panel_carry=self.panel.carry, year=self.year)
@@ -93,12 +100,15 @@ class MicroCredentialModel(mesa.Model):
             ns = getattr(world, actor)
             for name in (f.split(".", 1)[1] for f in fields if f.startswith(actor + ".")):
                 values = getattr(ns, name)
+                before = self._lent_copies[(actor, name)]
+                differs = values != before
+                changed = np.flatnonzero(differs.any(axis=1) if values.ndim == 2 else differs)
                 if FIELDS[actor][name][1]:
-                    for a, row in zip(agents, values, strict=True):
-                        setattr(a, name, row.copy())
+                    for i in changed.tolist():
+                        setattr(agents[i], name, values[i].copy())
                 else:
-                    for a, v in zip(agents, values.tolist(), strict=True):
-                        setattr(a, name, v)
+                    for i, v in zip(changed.tolist(), values[changed].tolist(), strict=True):
+                        setattr(agents[i], name, v)
         for f, pool, made in zip(
             self.funders, world.globals.pool, world.globals.made_available, strict=False
         ):
