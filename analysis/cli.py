@@ -51,54 +51,68 @@ def _load_all(paths: list[str], overrides: list[str]) -> list[LoadedScenario]:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reps", type=int, default=10, help="replications per scenario (default 10)")
-    p.add_argument("--seed", type=int, default=1, help="base seed; replication seeds derive from it")
-    p.add_argument("--engine", choices=["auto", "mesa", "vector"], default="auto",
-                   help="auto: Mesa up to 1,000 simulated workers (pilot size), vector above")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario value, e.g. --set fees.multiplier=1.5 (repeatable)")
+    p.add_argument(
+        "--seed", type=int, default=1, help="base seed; replication seeds derive from it"
+    )
+    p.add_argument(
+        "--engine",
+        choices=["auto", "mesa", "vector"],
+        default="auto",
+        help="auto: Mesa up to 1,000 simulated workers (pilot size), vector above",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set fees.multiplier=1.5 (repeatable)",
+    )
     p.add_argument("--out", type=Path, required=True, help="folder for the results (must be empty)")
     p.add_argument("--force", action="store_true", help="replace results already in --out")
     p.add_argument("--jobs", type=int, default=1, help="parallel processes for replications")
-    p.add_argument("--events", action="store_true", help="also write the event log (events.parquet)")
-    p.add_argument("--no-deadweight", action="store_true",
-                   help="skip the counterfactual runs that measure deadweight (halves the cost)")
-    p.add_argument("--explain", action="store_true", help="list every parameter with provenance first")
+    p.add_argument(
+        "--events", action="store_true", help="also write the event log (events.parquet)"
+    )
+    p.add_argument(
+        "--no-deadweight",
+        action="store_true",
+        help="skip the counterfactual runs that measure deadweight (halves the cost)",
+    )
+    p.add_argument(
+        "--explain", action="store_true", help="list every parameter with provenance first"
+    )
 
 
 def _explain_table(loaded: LoadedScenario, only: str | None = None) -> str:
-    plain = loaded.config.model_dump(mode="json")
-    lines = [f"# {loaded.config.name}  ({loaded.path}, hash {loaded.hash})",
-             f"# {loaded.assumption_count()} of {len(loaded.provenance)} values are assumptions"]
-    for key, prov in sorted(loaded.provenance.items()):
+    params = loaded.parameters()
+    lines = [
+        f"# {loaded.config.name}  ({loaded.path}, hash {loaded.hash})",
+        f"# {loaded.assumption_count()} of {len(params)} values are assumptions "
+        "(including schema defaults without a source)",
+    ]
+    for key, value, prov in params:
         if only and prov.kind != only:
             continue
-        value = _lookup(plain, key)
         lines.append(f"{key} = {json.dumps(value, default=str)}\n    {prov.describe()}")
     return "\n".join(lines)
-
-
-def _lookup(tree: object, dotted: str) -> object:
-    node = tree
-    for part in dotted.replace("]", "").replace("[", ".").split("."):
-        if isinstance(node, list):
-            node = node[int(part)]
-        elif isinstance(node, dict):
-            node = node.get(part)
-        else:
-            return None
-    return node
 
 
 def _print_summary(tables: dict[str, pd.DataFrame]) -> None:
     s = tables["summary"]
     labels = list(dict.fromkeys(s["scenario"]))
     width = max(len(k) for k in KPI_NAMES)
-    print(f"\n{'KPI (horizon; flows: total)':<{width}}  " + "  ".join(f"{lb[:26]:>26}" for lb in labels))
+    print(
+        f"\n{'KPI (horizon; flows: total)':<{width}}  "
+        + "  ".join(f"{lb[:26]:>26}" for lb in labels)
+    )
     for kpi in KPI_NAMES:
         cells = []
         for lb in labels:
             row = s[(s["scenario"] == lb) & (s["kpi"] == kpi)].iloc[0]
-            cells.append(f"{_fmt(row['mean'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26))
+            cells.append(
+                f"{_fmt(row['mean'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26)
+            )
         print(f"{kpi:<{width}}  " + "  ".join(cells))
 
 
@@ -115,7 +129,9 @@ def _print_differences(tables: dict[str, pd.DataFrame]) -> None:
         cells = []
         for lb in labels:
             row = d[(d["scenario"] == lb) & (d["kpi"] == kpi)].iloc[0]
-            cells.append(f"{_fmt(row['diff'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26))
+            cells.append(
+                f"{_fmt(row['diff'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26)
+            )
         print(f"{kpi:<{width}}  " + "  ".join(cells))
 
 
@@ -129,8 +145,14 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
         for ls in loaded:
             print(_explain_table(ls))
     staging = prepare_out(args.out, args.force)
-    exp = Experiment(loaded, reps=args.reps, seed=args.seed, engine=args.engine,
-                     deadweight=not args.no_deadweight, keep_events=args.events)
+    exp = Experiment(
+        loaded,
+        reps=args.reps,
+        seed=args.seed,
+        engine=args.engine,
+        deadweight=not args.no_deadweight,
+        keep_events=args.events,
+    )
     t0 = time.perf_counter()
     total = len(loaded) * args.reps
     with tqdm(total=total, desc="runs", unit="run", file=sys.stderr, disable=None) as bar:
@@ -165,8 +187,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             for p in expand_paths([path]):
                 ls = load_scenario(p, args.overrides)
-                print(f"ok    {p}  (hash {ls.hash}; {ls.assumption_count()} assumptions "
-                      f"of {len(ls.provenance)} values)")
+                print(
+                    f"ok    {p}  (hash {ls.hash}; {ls.assumption_count()} assumptions "
+                    f"of {len(ls.parameters())} values)"
+                )
         except (ScenarioError, WorkshopError) as exc:
             failed += 1
             print(f"error {exc}", file=sys.stderr)
@@ -192,11 +216,22 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     for p, h in zip(paths, expected, strict=True):
         got = load_scenario(p, overrides).hash
         if got != h and not args.force:
-            raise UsageError(f"{p}: scenario changed since the manifest (hash {got}, was {h}); "
-                             "pass --force to rerun with the current file")
-    ns = argparse.Namespace(reps=meta["reps"], seed=meta["seed"], engine=meta["engine"],
-                            overrides=overrides, out=args.out, force=args.force, jobs=args.jobs,
-                            events=False, no_deadweight=not meta.get("deadweight", True), explain=False)
+            raise UsageError(
+                f"{p}: scenario changed since the manifest (hash {got}, was {h}); "
+                "pass --force to rerun with the current file"
+            )
+    ns = argparse.Namespace(
+        reps=meta["reps"],
+        seed=meta["seed"],
+        engine=meta["engine"],
+        overrides=overrides,
+        out=args.out,
+        force=args.force,
+        jobs=args.jobs,
+        events=False,
+        no_deadweight=not meta.get("deadweight", True),
+        explain=False,
+    )
     _execute(ns, paths)
     return 0
 
@@ -205,13 +240,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """``mcsim demo``: the bundled Finnish workshop comparison, into a new timestamped folder."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or (Path("results") / f"demo-{stamp}")
-    ns = argparse.Namespace(reps=args.reps, seed=1, engine=args.engine, overrides=[], out=out,
-                            force=False, jobs=args.jobs, events=False, no_deadweight=False, explain=False)
-    print(f"mcsim demo: comparing the scenarios of {DEMO_WORKSHOP.relative_to(_REPO)} "
-          f"({args.reps} replications each)")
+    ns = argparse.Namespace(
+        reps=args.reps,
+        seed=1,
+        engine=args.engine,
+        overrides=[],
+        out=out,
+        force=False,
+        jobs=args.jobs,
+        events=False,
+        no_deadweight=False,
+        explain=False,
+    )
+    print(
+        f"mcsim demo: comparing the scenarios of {DEMO_WORKSHOP.relative_to(_REPO)} "
+        f"({args.reps} replications each)"
+    )
     _execute(ns, [str(DEMO_WORKSHOP)])
-    print(f"\nThe demo results are in {out.resolve()}: summary.csv, differences.csv, kpis.csv, "
-          "manifest.json")
+    print(
+        f"\nThe demo results are in {out.resolve()}: summary.csv, differences.csv, kpis.csv, "
+        "manifest.json"
+    )
     return 0
 
 
@@ -227,8 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="compare scenarios with common random numbers")
-    p.add_argument("scenarios", nargs="+", help="scenario files, or a workshop file listing them; "
-                   "the first is the baseline")
+    p.add_argument(
+        "scenarios",
+        nargs="+",
+        help="scenario files, or a workshop file listing them; the first is the baseline",
+    )
     _add_common(p)
     p.set_defaults(func=cmd_compare)
 
@@ -240,9 +292,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="list every parameter with its value and provenance")
     p.add_argument("scenario")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--kind", choices=["report", "public", "source", "lever", "calibrated",
-                                      "assumption", "override", "set"],
-                   help="only values of this provenance kind")
+    p.add_argument(
+        "--kind",
+        choices=[
+            "report",
+            "public",
+            "source",
+            "lever",
+            "calibrated",
+            "assumption",
+            "override",
+            "set",
+            "default",
+        ],
+        help="only values of this provenance kind",
+    )
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("rerun", help="reproduce a run from its manifest.json")
@@ -269,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, WorkshopError, OutputError, UsageError) as exc:
         print(f"mcsim: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("mcsim: interrupted; finished results were left as they were", file=sys.stderr)
         return 130

@@ -61,7 +61,9 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def manifest(exp: Experiment, argv: list[str], seconds: float, overrides: list[str]) -> dict[str, Any]:
+def manifest(
+    exp: Experiment, argv: list[str], seconds: float, overrides: list[str]
+) -> dict[str, Any]:
     """Everything needed to reproduce the run with ``mcsim rerun``."""
     return {
         "mcsim_version": __version__,
@@ -84,7 +86,7 @@ def manifest(exp: Experiment, argv: list[str], seconds: float, overrides: list[s
                 "hash": r.loaded.hash,
                 "engine": r.engine,
                 "assumptions": r.loaded.assumption_count(),
-                "parameters": len(r.loaded.provenance),
+                "parameters": len(r.loaded.parameters()),
                 "rep_seeds": r.seeds,
                 "seconds": round(r.seconds, 3),
                 "phase_seconds": {

@@ -39,8 +39,20 @@ def summarise(whole: pd.DataFrame) -> pd.DataFrame:
             mean, lo, hi, n = _interval(vals)
             finite = vals[np.isfinite(vals)]
             q = np.quantile(finite, [0.025, 0.975]) if len(finite) else [np.nan, np.nan]
-            rows.append({"scenario": scenario, "kpi": k.name, "kind": k.kind, "unit": k.unit, "n": n,
-                         "mean": mean, "lo": lo, "hi": hi, "q025": float(q[0]), "q975": float(q[1])})
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "kpi": k.name,
+                    "kind": k.kind,
+                    "unit": k.unit,
+                    "n": n,
+                    "mean": mean,
+                    "lo": lo,
+                    "hi": hi,
+                    "q025": float(q[0]),
+                    "q975": float(q[1]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -55,6 +67,16 @@ def differences(whole: pd.DataFrame, baseline: str) -> pd.DataFrame:
         for k in KPIS:
             diff = (g[k.name] - base[k.name]).to_numpy(float)
             mean, lo, hi, n = _interval(diff)
-            rows.append({"scenario": scenario, "baseline": baseline, "kpi": k.name, "unit": k.unit,
-                         "n": n, "diff": mean, "lo": lo, "hi": hi})
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "baseline": baseline,
+                    "kpi": k.name,
+                    "unit": k.unit,
+                    "n": n,
+                    "diff": mean,
+                    "lo": lo,
+                    "hi": hi,
+                }
+            )
     return pd.DataFrame(rows)

@@ -40,12 +40,13 @@ def _hash_text(text: str) -> int:
 
 
 def derive_seed(*parts: int | str) -> int:
-    """A 63-bit seed derived from a run's identity (base seed, replication, design point...)."""
-    acc = 0x243F6A8885A308D3
-    for part in parts:
-        value = _hash_text(part) if isinstance(part, str) else int(part)
-        acc = _mix_int(acc ^ _mix_int(value + 0x9E3779B97F4A7C15))
-    return acc & ((1 << 63) - 1)
+    """A 63-bit seed derived from a run's identity (base seed, replication, design point...).
+
+    NumPy's ``SeedSequence`` mixes the parts, so nearby inputs give unrelated seeds.
+    """
+    entropy = [(_hash_text(p) if isinstance(p, str) else int(p)) & _MASK for p in parts]
+    state = np.random.SeedSequence(entropy).generate_state(2, dtype=np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1])) & ((1 << 63) - 1)
 
 
 class Streams:

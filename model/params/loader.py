@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from model.params.provenance import Provenance, ProvenanceError, parse_wrapper
+from model.params.provenance import Provenance, ProvenanceError, default_provenance, parse_wrapper
 from model.params.schema import Scenario
 
 __all__ = ["ScenarioError", "LoadedScenario", "load_scenario", "parse_override", "scenario_hash"]
@@ -51,15 +51,51 @@ class LoadedScenario:
     provenance: dict[str, Provenance] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
     chain: tuple[str, ...] = ()
+    containers: dict[str, Provenance] = field(default_factory=dict)
 
     @property
     def hash(self) -> str:
         """Content hash of the resolved parameters: the scenario's identity in manifests."""
         return scenario_hash(self.config)
 
+    def parameters(self) -> list[tuple[str, Any, Provenance]]:
+        """Every leaf parameter with its value and provenance, schema defaults included."""
+        out = []
+        for key, value in _leaves(self.config.model_dump(mode="json"), ""):
+            prov = (
+                self.provenance.get(key)
+                or _inherited(self.containers, key)
+                or default_provenance(key)
+            )
+            out.append((key, value, prov))
+        return out
+
     def assumption_count(self) -> int:
-        """How many values are still assumptions (the report says so, DESIGN §5)."""
-        return sum(1 for p in self.provenance.values() if p.kind == "assumption")
+        """How many values are still assumptions, unsourced defaults included (DESIGN §5)."""
+        return sum(1 for _, _, p in self.parameters() if p.kind in ("assumption", "default"))
+
+
+def _leaves(node: Any, path: str):
+    if isinstance(node, dict) and node:
+        for k, v in node.items():
+            yield from _leaves(v, f"{path}.{k}" if path else k)
+    elif isinstance(node, list) and node and all(isinstance(x, dict) for x in node):
+        for i, v in enumerate(node):
+            yield from _leaves(v, f"{path}[{i}]")
+    else:
+        yield path, node
+
+
+def _inherited(prov: dict[str, Provenance], key: str) -> Provenance | None:
+    """Provenance of the nearest enclosing value that was set (a dict or list set whole)."""
+    parts = key
+    while True:
+        cut = max(parts.rfind("."), parts.rfind("["))
+        if cut <= 0:
+            return None
+        parts = parts[:cut]
+        if parts in prov:
+            return prov[parts]
 
 
 def scenario_hash(config: Scenario) -> str:
@@ -221,6 +257,29 @@ def _unwrap(node: Any, path: str, prov: dict[str, Provenance], origin: dict[str,
     return node
 
 
+def _shared_provenance(node: Any, path: str, out: dict[str, Provenance]) -> Provenance | None:
+    """Record containers whose leaves all carry one provenance (a wrapped section or list)."""
+    if isinstance(node, _Leaf):
+        return node.provenance
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    found: list[Provenance | None] = []
+    for k, v in items:
+        sub = f"[{k}]" if isinstance(k, int) else (f".{k}" if path else str(k))
+        found.append(_shared_provenance(v, path + sub, out))
+    first = found[0] if found else None
+    if first is not None and all(f is first for f in found):
+        if path:
+            out[path] = first
+        return first
+    return None
+
+
 def _dotted(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -270,6 +329,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
     prov: dict[str, Provenance] = {}
     origin: dict[str, str] = {}
     plain = _unwrap(tree, "", prov, origin)
+    containers: dict[str, Provenance] = {}
+    _shared_provenance(tree, "", containers)
     try:
         config = Scenario.model_validate(plain)
     except ValidationError as exc:
@@ -278,7 +339,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
         bare = sorted(
             k
             for k, p in prov.items()
-            if p.kind == "set" and k not in ("name", "description", "preset", "country")
+            if p.kind == "set"
+            and k.rsplit(".", 1)[-1] not in ("name", "description", "preset", "country")
         )
         if bare:
             first = bare[0]
@@ -287,4 +349,6 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
                 f"(wrap it as {{value: ..., source: ...}} or {{value: ..., assumption: ..., range: [lo, hi]}}); "
                 f"{len(bare)} value(s) lack it"
             )
-    return LoadedScenario(config=config, path=path, provenance=prov, origin=origin, chain=chain)
+    return LoadedScenario(
+        config=config, path=path, provenance=prov, origin=origin, chain=chain, containers=containers
+    )

@@ -10,9 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["Provenance", "ProvenanceError", "parse_wrapper"]
+__all__ = [
+    "Provenance",
+    "ProvenanceError",
+    "parse_wrapper",
+    "default_provenance",
+    "DEFAULT_SOURCES",
+]
 
-Kind = Literal["report", "public", "source", "lever", "calibrated", "assumption", "override", "set"]
+Kind = Literal[
+    "report", "public", "source", "lever", "calibrated", "assumption", "override", "set", "default"
+]
 _TAGS = ("source", "assumption", "calibrated")
 
 
@@ -85,3 +93,38 @@ def parse_wrapper(node: Any) -> tuple[Any, Provenance] | None:
         raise ProvenanceError("'range' belongs to assumptions only")
     kind: Kind = "calibrated" if tag == "calibrated" else _kind_of_source(text)
     return value, Provenance(kind, text)
+
+
+#: Sources of schema defaults that are public rules; a key's list indices are written ``[]``.
+_CREDIT = "funding.instruments[].credit."
+DEFAULT_SOURCES: dict[str, str] = {
+    _CREDIT
+    + "contribution_rate": "public-facts §1: training contribution 0.7% of the contribution base",
+    _CREDIT + "bonus_rates.6-9": "public-facts §1: bonus 100% for 6-9 workers",
+    _CREDIT + "bonus_rates.10-49": "public-facts §1: bonus 75% for 10-49 workers",
+    _CREDIT + "bonus_rates.50-249": "public-facts §1: bonus 60% for 50-249 workers",
+    _CREDIT + "bonus_rates.250+": "public-facts §1: bonus 50% for 250+ workers",
+    _CREDIT + "floor_eur": "public-facts §1: flat EUR 420 credit for 1-5 workers",
+    _CREDIT + "cofinancing.1-5": "public-facts §1: no co-financing below 6 workers",
+    _CREDIT + "cofinancing.6-9": "public-facts §1: co-financing 5% for 6-9 workers",
+    _CREDIT + "cofinancing.10-49": "public-facts §1: co-financing 10% for 10-49 workers",
+    _CREDIT + "cofinancing.50-249": "public-facts §1: co-financing 20% for 50-249 workers",
+    _CREDIT + "cofinancing.250+": "public-facts §1: co-financing 40% for 250+ workers",
+    _CREDIT
+    + "hourly_cap_classroom_eur": "public-facts §1: classroom cap EUR 9 (basic) / 13 (higher level)",
+    _CREDIT + "hourly_cap_online_eur": "public-facts §1: online cap EUR 7.5 per participant-hour",
+    _CREDIT
+    + "carry_years_under_50": "public-facts §1: firms under 50 may accumulate credit over 3 years",
+    "funding.instruments[].voucher_eur_per_period": "public-facts §4: Cheque-Formacao up to EUR 175",
+    "funding.instruments[].voucher_period_years": "public-facts §4: Cheque-Formacao, 50 h per 2 years",
+}
+
+
+def default_provenance(dotted: str) -> Provenance:
+    """Provenance of a value left at its schema default."""
+    import re
+
+    key = re.sub(r"\[\d+\]", "[]", dotted)
+    if key in DEFAULT_SOURCES:
+        return Provenance("public", f"schema default: {DEFAULT_SOURCES[key]}")
+    return Provenance("default", "schema default, no source given (counts as an assumption)")
