@@ -16,7 +16,12 @@ from model.compiled import DELIVERIES, Compiled
 from model.events import EventLog
 from model.phases.awareness import _share_by_region
 from model.rules import funding
-from model.rules.hazards import enrolment_probability, sponsorship_probability
+from model.rules.hazards import (
+    enrolment_bound,
+    enrolment_probability,
+    sponsorship_bound,
+    sponsorship_probability,
+)
 from model.rules.pathway import next_module
 from model.state import Status, World
 from model.streams import Streams
@@ -136,16 +141,22 @@ def _candidates(world: World, c: Compiled, s: Streams, step: int, idle: np.ndarr
     return idle[keep], mod[keep], via_rpl[keep], prov[keep], far[keep]
 
 
-def _sponsorship(world: World, c: Compiled, s: Streams, step: int, cand) -> Intents:
-    """Aware SMEs nominate their first idle employee (by keyed draw) and decide to sponsor."""
+def _sponsorship(
+    world: World, c: Compiled, s: Streams, step: int, idle_mask: np.ndarray
+) -> Intents:
+    """Aware SMEs nominate their first idle employee (by keyed draw) and decide to sponsor.
+
+    Firms whose draw lies above the bound of the sponsorship probability cannot say yes, so only
+    the others look for a nominee (thinning: the same decisions, much less work).
+    """
     w, sm = world.workers, world.smes
-    idle, mod, rpl, prov, _far = cand
     emp = c.cfg.employer
-    employed = w.firm[idle] >= 0
-    idle, mod, rpl, prov = idle[employed], mod[employed], rpl[employed], prov[employed]
+    firm_u = s.uniform("sponsor", step, np.arange(sm.n))
+    maybe = sm.aware & (firm_u < sponsorship_bound(emp.sponsor_rate_per_year, emp.trust_weight))
+    pool = np.flatnonzero(idle_mask & (w.firm >= 0))
+    pool = pool[maybe[w.firm[pool]]]
+    idle, mod, rpl, prov, _far = _candidates(world, c, s, step, pool)
     firm = w.firm[idle]
-    ok = sm.aware[firm]
-    idle, mod, rpl, prov, firm = idle[ok], mod[ok], rpl[ok], prov[ok], firm[ok]
     # One nominee per firm: the lowest keyed draw.
     key = s.uniform("nominee", step, idle)
     order = np.lexsort((key, firm))
@@ -179,7 +190,7 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, cand) -> Inte
         cost_weight=emp.cost_weight,
         downtime_weight=emp.downtime_weight,
     )
-    yes = (s.uniform("sponsor", step, firm) < prob) & (net <= sm.budget_left[firm])
+    yes = (firm_u[firm] < prob) & (net <= sm.budget_left[firm])
     return Intents(
         idle[yes],
         mod[yes],
@@ -193,14 +204,24 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, cand) -> Inte
 
 
 def _self_enrolment(
-    world: World, c: Compiled, s: Streams, step: int, cand, taken: np.ndarray
+    world: World, c: Compiled, s: Streams, step: int, idle_mask: np.ndarray, taken: np.ndarray
 ) -> Intents:
-    """Aware idle workers weigh value, cost, time, caring load and distance."""
+    """Aware idle workers weigh value, cost, time, caring load and distance.
+
+    Thinning as for sponsorship: only workers whose draw is under the bound are evaluated.
+    """
     w, sm, p = world.workers, world.smes, world.providers
     wk = c.cfg.worker
-    idle, mod, rpl, prov, far = cand
-    ok = w.aware[idle] & ~np.isin(idle, taken)
-    idle, mod, rpl, prov, far = idle[ok], mod[ok], rpl[ok], prov[ok], far[ok]
+    pool = np.flatnonzero(idle_mask & w.aware)
+    bound = enrolment_bound(
+        wk.enrol_rate_per_year,
+        wk.value_weight,
+        1.0 + abs(wk.jobseeker_value_bonus),
+        wk.employer_support_weight,
+    )
+    pool = pool[s.uniform("enrol", step, pool) < bound]
+    pool = pool[~np.isin(pool, taken)]
+    idle, mod, rpl, prov, far = _candidates(world, c, s, step, pool)
     fee = _fee(c, world, mod, prov, rpl)
     wage = np.zeros(len(idle))
     q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step))
@@ -262,9 +283,7 @@ def _concat(a: Intents, b: Intents) -> Intents:
 
 def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
     """Collect this week's enrolment intents into ``world.scratch['intents']``."""
-    w = world.workers
-    idle = np.flatnonzero(w.status == Status.IDLE)
-    cand = _candidates(world, c, s, step, idle)
-    sponsored = _sponsorship(world, c, s, step, cand)
-    own = _self_enrolment(world, c, s, step, cand, sponsored.worker)
+    idle = world.workers.status == Status.IDLE
+    sponsored = _sponsorship(world, c, s, step, idle)
+    own = _self_enrolment(world, c, s, step, idle, sponsored.worker)
     world.scratch["intents"] = _concat(sponsored, own)

@@ -39,18 +39,20 @@ def regional_signals(world: World, c: Compiled) -> dict[str, np.ndarray]:
     """Per-region shares of moderated and verifiable credentials and mean issuer quality."""
     w = world.workers
     n_reg = len(c.region_names)
-    held = popcount8(w.held).astype(np.float64)
-    total = np.bincount(w.region, weights=held, minlength=n_reg)
+    holders = np.flatnonzero(w.held)
+    region = w.region[holders]
+    held = popcount8(w.held[holders]).astype(np.float64)
+    total = np.bincount(region, weights=held, minlength=n_reg)
     prior = c.cfg.employer.prior_quality
 
     def share(x: np.ndarray) -> np.ndarray:
-        hits = np.bincount(w.region, weights=x, minlength=n_reg)
+        hits = np.bincount(region, weights=x, minlength=n_reg)
         return np.where(total > 0, hits / np.maximum(total, 1e-12), prior)
 
     return {
-        "moderated": share(popcount8(w.mod_held).astype(np.float64)),
-        "verifiable": share(popcount8(w.edc_held).astype(np.float64)),
-        "issuer": share(held * w.issuer_q),
+        "moderated": share(popcount8(w.mod_held[holders]).astype(np.float64)),
+        "verifiable": share(popcount8(w.edc_held[holders]).astype(np.float64)),
+        "issuer": share(held * w.issuer_q[holders]),
     }
 
 

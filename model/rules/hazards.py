@@ -13,6 +13,8 @@ import numpy as np
 from model.compiled import weekly
 
 __all__ = [
+    "enrolment_bound",
+    "sponsorship_bound",
     "bass_probability",
     "enrolment_probability",
     "sponsorship_probability",
@@ -90,3 +92,20 @@ def trust_update(trust: np.ndarray, signal: np.ndarray, adjust_per_year: float) 
     """Move trust toward the signal at a weekly rate from an annual adjustment hazard."""
     rate = weekly(adjust_per_year)
     return (trust + rate * (signal - trust)).astype(np.float32)
+
+
+def enrolment_bound(
+    base_per_year: float, value_weight: float, value_max: float, employer_support_weight: float
+) -> float:
+    """An upper bound of ``enrolment_probability`` over all workers (costs, time, distance >= 0).
+
+    Why: drawing the keyed uniform first and evaluating the full rule only where the draw falls
+    under this bound gives exactly the same decisions at a fraction of the cost (thinning).
+    """
+    best_value = abs(value_weight) * (max(abs(value_max), 0.0) + 0.5)
+    return float(weekly(base_per_year * np.exp(best_value + max(0.0, employer_support_weight))))
+
+
+def sponsorship_bound(base_per_year: float, trust_weight: float) -> float:
+    """An upper bound of ``sponsorship_probability`` (need <= 1, trust in [0, 1], costs >= 0)."""
+    return float(weekly(base_per_year * np.exp(abs(trust_weight) * 0.5)))
