@@ -51,9 +51,7 @@ def _load_all(paths: list[str], overrides: list[str]) -> list[LoadedScenario]:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reps", type=int, default=10, help="replications per scenario (default 10)")
-    p.add_argument(
-        "--seed", type=int, default=1, help="base seed; replication seeds derive from it"
-    )
+    p.add_argument("--seed", type=int, default=1, help="base seed; replication seeds derive from it")
     p.add_argument(
         "--engine",
         choices=["auto", "mesa", "vector"],
@@ -71,17 +69,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="folder for the results (must be empty)")
     p.add_argument("--force", action="store_true", help="replace results already in --out")
     p.add_argument("--jobs", type=int, default=1, help="parallel processes for replications")
-    p.add_argument(
-        "--events", action="store_true", help="also write the event log (events.parquet)"
-    )
+    p.add_argument("--events", action="store_true", help="also write the event log (events.parquet)")
     p.add_argument(
         "--no-deadweight",
         action="store_true",
         help="skip the counterfactual runs that measure deadweight (halves the cost)",
     )
-    p.add_argument(
-        "--explain", action="store_true", help="list every parameter with provenance first"
-    )
+    p.add_argument("--explain", action="store_true", help="list every parameter with provenance first")
 
 
 def _explain_table(loaded: LoadedScenario, only: str | None = None) -> str:
@@ -102,17 +96,12 @@ def _print_summary(tables: dict[str, pd.DataFrame]) -> None:
     s = tables["summary"]
     labels = list(dict.fromkeys(s["scenario"]))
     width = max(len(k) for k in KPI_NAMES)
-    print(
-        f"\n{'KPI (horizon; flows: total)':<{width}}  "
-        + "  ".join(f"{lb[:26]:>26}" for lb in labels)
-    )
+    print(f"\n{'KPI (horizon; flows: total)':<{width}}  " + "  ".join(f"{lb[:26]:>26}" for lb in labels))
     for kpi in KPI_NAMES:
         cells = []
         for lb in labels:
             row = s[(s["scenario"] == lb) & (s["kpi"] == kpi)].iloc[0]
-            cells.append(
-                f"{_fmt(row['mean'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26)
-            )
+            cells.append(f"{_fmt(row['mean'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26))
         print(f"{kpi:<{width}}  " + "  ".join(cells))
 
 
@@ -129,9 +118,7 @@ def _print_differences(tables: dict[str, pd.DataFrame]) -> None:
         cells = []
         for lb in labels:
             row = d[(d["scenario"] == lb) & (d["kpi"] == kpi)].iloc[0]
-            cells.append(
-                f"{_fmt(row['diff'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26)
-            )
+            cells.append(f"{_fmt(row['diff'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26))
         print(f"{kpi:<{width}}  " + "  ".join(cells))
 
 
@@ -257,10 +244,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"({args.reps} replications each)"
     )
     _execute(ns, [str(DEMO_WORKSHOP)])
-    print(
-        f"\nThe demo results are in {out.resolve()}: summary.csv, differences.csv, kpis.csv, "
-        "manifest.json"
-    )
+    print(f"\nThe demo results are in {out.resolve()}: summary.csv, differences.csv, kpis.csv, manifest.json")
     return 0
 
 

@@ -106,10 +106,7 @@ class Experiment:
         try:
             for res in self.results:
                 t0 = time.perf_counter()
-                args = [
-                    (res.loaded.config, s, res.engine, self.deadweight, self.keep_events)
-                    for s in seeds
-                ]
+                args = [(res.loaded.config, s, res.engine, self.deadweight, self.keep_events) for s in seeds]
                 if pool is None:
                     outputs = []
                     for a in args:

@@ -61,9 +61,7 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def manifest(
-    exp: Experiment, argv: list[str], seconds: float, overrides: list[str]
-) -> dict[str, Any]:
+def manifest(exp: Experiment, argv: list[str], seconds: float, overrides: list[str]) -> dict[str, Any]:
     """Everything needed to reproduce the run with ``mcsim rerun``."""
     return {
         "mcsim_version": __version__,

@@ -30,18 +30,14 @@ def read_workshop(path: Path) -> tuple[str, list[Path]] | None:
         return None
     ws = data["workshop"]
     if not isinstance(ws, dict) or not isinstance(ws.get("scenarios"), list) or not ws["scenarios"]:
-        raise WorkshopError(
-            f"{path}: workshop.scenarios: expected a non-empty list of scenario files"
-        )
+        raise WorkshopError(f"{path}: workshop.scenarios: expected a non-empty list of scenario files")
     extra = set(ws) - {"title", "scenarios", "description"}
     if extra:
         raise WorkshopError(f"{path}: workshop: unknown key(s) {sorted(extra)}")
     paths = []
     for i, item in enumerate(ws["scenarios"]):
         if not isinstance(item, str):
-            raise WorkshopError(
-                f"{path}: workshop.scenarios[{i}]: expected a file path, got {item!r}"
-            )
+            raise WorkshopError(f"{path}: workshop.scenarios[{i}]: expected a file path, got {item!r}")
         target = path.parent / item
         if not target.is_file():
             raise WorkshopError(f"{path}: workshop.scenarios[{i}]: '{item}' does not exist")

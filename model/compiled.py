@@ -97,9 +97,7 @@ class Compiled:
         """National EV share of the service mix in a given week."""
         ev = self.cfg.ev
         years = step * 7.0 / DAYS_PER_YEAR
-        return min(
-            ev.service_share_max, ev.service_share_start + ev.service_share_growth_per_year * years
-        )
+        return min(ev.service_share_max, ev.service_share_start + ev.service_share_growth_per_year * years)
 
     def day0(self, step: int) -> int:
         """First day of a week (days since ``start_date``)."""

@@ -112,9 +112,7 @@ class _Compiler:
                 raise self.fail(f"'{ast.unparse(node)}' is not a constant")
             value = -inner.value
         else:
-            raise self.fail(
-                f"'{ast.unparse(node)}' must be a constant (number, text or True/False)"
-            )
+            raise self.fail(f"'{ast.unparse(node)}' must be a constant (number, text or True/False)")
         kind, allowed = ATTRIBUTES[attr]
         if kind == "text":
             if not isinstance(value, str):
@@ -152,9 +150,7 @@ class _Compiler:
             if kind != "bool":
                 raise self.fail(f"{name} is {kind}; compare it, e.g. {name} == ...")
             return fn
-        raise self.fail(
-            f"'{ast.unparse(node)}' is not allowed (use and/or/not, comparisons, in [...])"
-        )
+        raise self.fail(f"'{ast.unparse(node)}' is not allowed (use and/or/not, comparisons, in [...])")
 
     def compare(self, node: ast.Compare) -> _Fn:
         if len(node.ops) != 1:
@@ -188,10 +184,13 @@ def parse(text: str) -> Rule:
         raise EligibilityError("the rule is empty; write True to make everyone eligible")
     try:
         tree = ast.parse(source, mode="eval")
-    except SyntaxError as exc:
-        raise EligibilityError(
-            f"in rule {text!r}: syntax error at column {exc.offset}: {exc.msg}"
-        ) from None
+    except RecursionError:
+        raise EligibilityError(f"in rule {text[:60]!r}...: nested too deeply") from None
+    except (SyntaxError, ValueError) as exc:
+        raise EligibilityError(f"in rule {text!r}: syntax error at column {exc.offset}: {exc.msg}") from None
     comp = _Compiler(text)
-    fn = comp.compile(tree.body)
+    try:
+        fn = comp.compile(tree.body)
+    except RecursionError:
+        raise EligibilityError(f"in rule {text[:60]!r}...: nested too deeply") from None
     return Rule(text=text, attributes=frozenset(comp.used), fn=fn)

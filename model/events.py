@@ -42,6 +42,7 @@ class Event(IntEnum):
     REP_JOINED = 21
     OVERHEAD = 22
     BUDGET_AVAILABLE = 23
+    REP_LEFT = 24
 
 
 COLUMNS: dict[str, type] = {
@@ -90,9 +91,7 @@ class EventLog:
         self._chunks["kind"].append(np.full(n, int(kind), dtype=np.int8))
         for name, v in cols.items():
             arr = np.asarray(v, dtype=COLUMNS[name])
-            self._chunks[name].append(
-                np.broadcast_to(arr, (n,)).copy() if arr.ndim == 0 else arr.copy()
-            )
+            self._chunks[name].append(np.broadcast_to(arr, (n,)).copy() if arr.ndim == 0 else arr.copy())
         self._n += n
 
     def to_frame(self) -> pd.DataFrame:

@@ -40,9 +40,7 @@ KPIS: tuple[KPI, ...] = (
         "max",
         "teachers on MC modules + panel assessors + employer representatives",
     ),
-    KPI(
-        "moderation_cycle_days", "ratio", "days", "min", "mean days assessment→audit, last 13 weeks"
-    ),
+    KPI("moderation_cycle_days", "ratio", "days", "min", "mean days assessment→audit, last 13 weeks"),
     KPI("moderation_backlog", "stock", "samples", "min", "sampled assessments waiting for audit"),
     KPI("moderation_backlog_age_days", "stock", "days", "min", "mean age of waiting samples"),
     KPI("employer_acceptance_rate", "ratio", "share", "max", "SMEs accepting MCs ÷ all SMEs"),
@@ -80,13 +78,9 @@ KPIS: tuple[KPI, ...] = (
     KPI("sme_awareness_rate", "ratio", "share", "max", "aware SMEs ÷ all SMEs"),
     KPI("worker_awareness_rate", "ratio", "share", "max", "aware workers ÷ all workers"),
     KPI("credentials_issued", "flow", "credentials", "max", "credentials issued in the week"),
-    KPI(
-        "completion_rate", "ratio", "share", "max", "completed ÷ (completed + dropped), cumulative"
-    ),
+    KPI("completion_rate", "ratio", "share", "max", "completed ÷ (completed + dropped), cumulative"),
     KPI("dropout_rate", "ratio", "share", "min", "dropped ÷ (completed + dropped), cumulative"),
-    KPI(
-        "public_spend_eur", "flow", "EUR", "info", "public money paid in the week, all instruments"
-    ),
+    KPI("public_spend_eur", "flow", "EUR", "info", "public money paid in the week, all instruments"),
     KPI("spend_per_credential_eur", "ratio", "EUR", "min", "cumulative public spend ÷ credentials"),
     KPI(
         "budget_utilisation",
@@ -156,23 +150,15 @@ def _open_spans(ev: pd.DataFrame, opens: tuple[Event, ...], closes: tuple[Event,
     return n_open, age
 
 
-def deadweight_series(
-    funded_ev: pd.DataFrame, counterfactual_ev: pd.DataFrame, steps: int
-) -> np.ndarray:
+def deadweight_series(funded_ev: pd.DataFrame, counterfactual_ev: pd.DataFrame, steps: int) -> np.ndarray:
     """Share of funded learners (paid by any instrument) who also enrol in the counterfactual by then."""
     paid = funded_ev[funded_ev["kind"] == int(Event.PAID)].groupby("worker")["step"].min()
     enrolled = (
-        counterfactual_ev[counterfactual_ev["kind"] == int(Event.ENROLLED)]
-        .groupby("worker")["step"]
-        .min()
+        counterfactual_ev[counterfactual_ev["kind"] == int(Event.ENROLLED)].groupby("worker")["step"].min()
     )
     both = paid.to_frame("paid").join(enrolled.rename("cf"), how="left")
-    first_both = np.maximum(
-        both["paid"].to_numpy(), both["cf"].fillna(steps + 1).to_numpy()
-    ).astype(int)
-    funded = np.bincount(np.minimum(both["paid"].to_numpy(), steps), minlength=steps + 1)[
-        :steps
-    ].cumsum()
+    first_both = np.maximum(both["paid"].to_numpy(), both["cf"].fillna(steps + 1).to_numpy()).astype(int)
+    funded = np.bincount(np.minimum(both["paid"].to_numpy(), steps), minlength=steps + 1)[:steps].cumsum()
     also = np.bincount(np.minimum(first_both, steps), minlength=steps + 1)[:steps].cumsum()
     return _div(also, funded)
 
@@ -193,7 +179,10 @@ def compute_kpis(
     whole: dict[str, float] = {}
 
     stake = _per_step(
-        ev, (Event.TEACHERS_ASSIGNED, Event.ASSESSORS_JOINED, Event.REP_JOINED), steps, "value"
+        ev,
+        (Event.TEACHERS_ASSIGNED, Event.ASSESSORS_JOINED, Event.REP_JOINED, Event.REP_LEFT),
+        steps,
+        "value",
     )
     out["stakeholders_involved"] = np.cumsum(stake)
 
@@ -201,9 +190,7 @@ def compute_kpis(
     cycle = _per_step(ev, (Event.AUDITED_PASS, Event.AUDITED_FAIL), steps, "value")
     out["moderation_cycle_days"] = _div(_window(cycle), _window(audits))
     whole["moderation_cycle_days"] = float(_div(cycle.sum(), audits.sum()))
-    backlog, backlog_age = _open_spans(
-        ev, (Event.SAMPLED,), (Event.AUDITED_PASS, Event.AUDITED_FAIL), steps
-    )
+    backlog, backlog_age = _open_spans(ev, (Event.SAMPLED,), (Event.AUDITED_PASS, Event.AUDITED_FAIL), steps)
     out["moderation_backlog"] = backlog * w_scale
     out["moderation_backlog_age_days"] = backlog_age
 
@@ -247,10 +234,6 @@ def compute_kpis(
             continue
         series = table[k.name].to_numpy()
         whole[k.name] = (
-            float(series.sum())
-            if k.kind == "flow"
-            else float(series[-1])
-            if steps
-            else float("nan")
+            float(series.sum()) if k.kind == "flow" else float(series[-1]) if steps else float("nan")
         )
     return table, whole

@@ -44,7 +44,10 @@ def derive_seed(*parts: int | str) -> int:
 
     NumPy's ``SeedSequence`` mixes the parts, so nearby inputs give unrelated seeds.
     """
-    entropy = [(_hash_text(p) if isinstance(p, str) else int(p)) & _MASK for p in parts]
+    entropy = [len(parts)]
+    for p in parts:
+        value = (_hash_text(p) if isinstance(p, str) else int(p)) & _MASK
+        entropy += [1 if isinstance(p, str) else 0, value & 0xFFFFFFFF, value >> 32]
     state = np.random.SeedSequence(entropy).generate_state(2, dtype=np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1])) & ((1 << 63) - 1)
 
@@ -78,10 +81,10 @@ class Streams:
 
     def uniform(self, purpose: str, step: int, ids: NDArray[np.integer]) -> NDArray[np.float64]:
         """Uniforms on the open interval (0, 1), one per id."""
-        x = self.bits(purpose, step, ids) >> np.uint64(11)
+        x = self.bits(purpose, step, ids) >> np.uint64(12)
         u = x.astype(np.float64)
         u += 0.5
-        u *= 2.0**-53
+        u *= 2.0**-52  # 52 bits: the largest value, 1 - 2**-53, is exactly representable
         return u
 
     def normal(self, purpose: str, step: int, ids: NDArray[np.integer]) -> NDArray[np.float64]:

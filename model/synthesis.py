@@ -34,9 +34,7 @@ def _smes(c: Compiled, s: Streams) -> ActorArrays:
     lo = np.array([SIZE_BANDS[b][0] for b in BANDS])[smes.size_band]
     hi = np.array([SIZE_BANDS[b][1] for b in BANDS])[smes.size_band]
     smes.employees[:] = lo + np.floor(s.uniform("synth.employees", 0, ids) * (hi - lo + 1))
-    smes.region[:] = _categorical(
-        s.uniform("synth.sme_region", 0, ids), [r.share for r in pop.regions]
-    )
+    smes.region[:] = _categorical(s.uniform("synth.sme_region", 0, ids), [r.share for r in pop.regions])
     spread = c.cfg.ev.firm_spread
     z = s.normal("synth.ev_mult", 0, ids)
     smes.ev_mult[:] = np.exp(spread * z - spread**2 / 2)
@@ -44,9 +42,7 @@ def _smes(c: Compiled, s: Streams) -> ActorArrays:
     emp = c.cfg.employer
     trust = emp.initial_trust_mean + emp.initial_trust_sd * s.normal("synth.trust", 0, ids)
     smes.trust[:] = np.clip(trust, 0.0, 1.0)
-    thr = emp.acceptance_threshold_mean + emp.acceptance_threshold_sd * s.normal(
-        "synth.thr", 0, ids
-    )
+    thr = emp.acceptance_threshold_mean + emp.acceptance_threshold_sd * s.normal("synth.thr", 0, ids)
     smes.threshold[:] = np.clip(thr, 0.01, 1.0)
     smes.experience[:] = c.cfg.employer.prior_quality
     smes.aware[:] = s.uniform("synth.sme_aware", 0, ids) < c.cfg.diffusion.initial_sme_aware

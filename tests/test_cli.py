@@ -13,7 +13,14 @@ from analysis.cli import main
 from model.kpis import KPI_NAMES
 from tests.conftest import FI, REPO
 
-SMALL = ["--set", "population.workers=300", "--set", "population.smes=60", "--set", "horizon_weeks=30"]
+SMALL = [
+    "--set",
+    "population.workers=300",
+    "--set",
+    "population.smes=60",
+    "--set",
+    "horizon_weeks=30",
+]
 
 
 def test_run_writes_tables_and_manifest(tmp_path):
@@ -44,7 +51,20 @@ def test_refuses_to_overwrite_results(tmp_path, capsys):
 
 def test_compare_common_random_numbers_and_differences(tmp_path):
     out = tmp_path / "c"
-    code = main(["compare", str(FI), str(FI), "--reps", "3", "--out", str(out), "--engine", "vector", *SMALL])
+    code = main(
+        [
+            "compare",
+            str(FI),
+            str(FI),
+            "--reps",
+            "3",
+            "--out",
+            str(out),
+            "--engine",
+            "vector",
+            *SMALL,
+        ]
+    )
     assert code == 0
     diff = pd.read_csv(out / "differences.csv")
     # The same scenario twice: identical runs, so every paired difference is exactly 0 (or NaN).
@@ -73,8 +93,12 @@ def test_rerun_reproduces(tmp_path):
 def test_bad_scenario_clear_error_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"extends: {FI}\nname: bad\nmoderation:\n  sampling_rte: 0.3\n")
-    proc = subprocess.run([sys.executable, "-m", "analysis.cli", "run", str(bad), "--out", str(tmp_path / "o")],
-                          capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis.cli", "run", str(bad), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert str(bad) in proc.stderr and "moderation.sampling_rte" in proc.stderr

@@ -29,10 +29,20 @@ def test_moderation_raises_long_run_acceptance():
 
 
 def test_more_funding_more_enrolments(funded):
-    small = funded("budget", overrides=["funding.instruments[0].budget_eur_per_year=1000",
-                                        "funding.instruments[0].eligibility=True"]).config
-    large = funded("budget", overrides=["funding.instruments[0].budget_eur_per_year=2000000",
-                                        "funding.instruments[0].eligibility=True"]).config
+    small = funded(
+        "budget",
+        overrides=[
+            "funding.instruments[0].budget_eur_per_year=1000",
+            "funding.instruments[0].eligibility=True",
+        ],
+    ).config
+    large = funded(
+        "budget",
+        overrides=[
+            "funding.instruments[0].budget_eur_per_year=2000000",
+            "funding.instruments[0].eligibility=True",
+        ],
+    ).config
     assert _mean(large, "enrolments") > 1.2 * _mean(small, "enrolments")
 
 
@@ -51,7 +61,7 @@ def test_sme_outreach_raises_sme_awareness():
 
 
 def test_more_assessors_shorter_moderation_cycle():
-    over = SMALL + ["moderation.required=true", "moderation.sampling_rate=0.5"]
+    over = SMALL[:2] + ["horizon_weeks=156", "moderation.required=true", "moderation.sampling_rate=1.0"]
     few = load_scenario(FI, over + ["moderation.assessors=1"]).config
     many = load_scenario(FI, over + ["moderation.assessors=10"]).config
     slow, fast = _mean(few, "moderation_cycle_days"), _mean(many, "moderation_cycle_days")

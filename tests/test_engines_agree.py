@@ -9,10 +9,20 @@ from model.engines import run_engine
 
 CASES = {
     "baseline": ((), []),
-    "moderated_edc": ((), ["moderation.required=true", "providers[0].issues_edc=true",
-                           "providers[1].issues_edc=true", "moderation.assessors=1"]),
+    "moderated_edc": (
+        (),
+        [
+            "moderation.required=true",
+            "providers[0].issues_edc=true",
+            "providers[1].issues_edc=true",
+            "moderation.assessors=1",
+        ],
+    ),
     "all_instruments": (("ca_fund", "grant", "credit", "voucher", "budget"), []),
-    "outreach_rpl": (("budget",), ["outreach.women.p_multiplier=5", "providers[7].joins_moderation=true"]),
+    "outreach_rpl": (
+        ("budget",),
+        ["outreach.women.p_multiplier=5", "providers[7].joins_moderation=true"],
+    ),
 }
 
 

@@ -100,8 +100,8 @@ def test_funded_learners_only_eligible(funded):
     cfg = funded("budget").config
     c, res = _events(cfg)
     ev = res.events
-    from model.synthesis import synthesise
     from model.streams import Streams
+    from model.synthesis import synthesise
 
     world = synthesise(c, Streams(5))
     paid = ev[(ev.kind == Event.PAID)]["worker"].to_numpy()

@@ -77,7 +77,12 @@ def test_acceptance_and_budget_utilisation():
 
 def test_deadweight_counts_funded_learners_who_enrol_anyway():
     funded = _log([(Event.PAID, 1, 10, {"worker": np.array([0, 1, 2]), "instrument": 0, "value": 1.0})])
-    cf = _log([(Event.ENROLLED, 0, 3, {"worker": np.array([0])}), (Event.ENROLLED, 3, 22, {"worker": np.array([2])})])
+    cf = _log(
+        [
+            (Event.ENROLLED, 0, 3, {"worker": np.array([0])}),
+            (Event.ENROLLED, 3, 22, {"worker": np.array([2])}),
+        ]
+    )
     dw = deadweight_series(funded, cf, 5)
     assert np.isnan(dw[0])
     assert dw[1] == 1 / 3 and dw[4] == 2 / 3

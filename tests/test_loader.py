@@ -242,12 +242,6 @@ def test_out_of_range_message_shows_the_bad_value(tmp_path: Path) -> None:
     assert "1.5" in load_error(path)
 
 
-@pytest.mark.xfail(
-    reason="pydantic lax mode coerces booleans to numbers and 0/1 to booleans: "
-    "`fees.multiplier: true` (or YAML `on`/`yes`) silently becomes 1.0, so a wrong type is "
-    "not rejected (DESIGN §4: the schema rejects wrong types)",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "body",
     [
@@ -388,12 +382,6 @@ def test_cross_reference_error_names_file_and_key(tmp_path: Path) -> None:
     assert_names(load_error(path), path, "providers[1].region", "nowhere")
 
 
-@pytest.mark.xfail(
-    reason="section-level validator errors (loc = 'population') are attributed to the first file "
-    "that defines any population.* key (the FI baseline), not to the child that broke "
-    "size_shares; the key is given as 'population: size_shares', not 'population.size_shares'",
-    strict=True,
-)
 def test_shares_error_names_the_child_file_and_dotted_key(tmp_path: Path) -> None:
     body = "population:\n  size_shares: {'1-5': 0.5, '6-9': 0.1, '10-49': 0.1, '50-249': 0.1}\n"
     path = child(tmp_path, body)
@@ -483,9 +471,7 @@ def test_origins(kinds: LoadedScenario) -> None:
     assert "--set" in kinds.origin["providers[0].seats"]
 
 
-def test_child_plain_values_are_set_and_inherited_keep_theirs(
-    tmp_path: Path, fi: LoadedScenario
-) -> None:
+def test_child_plain_values_are_set_and_inherited_keep_theirs(tmp_path: Path, fi: LoadedScenario) -> None:
     path = child(tmp_path, "moderation:\n  sampling_rate: 0.3\n")
     loaded = load_scenario(path)
     assert loaded.provenance["moderation.sampling_rate"].kind == "set"
@@ -518,13 +504,6 @@ def test_schema_defaults_get_default_or_public_provenance(tmp_path: Path) -> Non
     assert "public-facts" in params["funding.instruments[0].credit.floor_eur"].text
 
 
-@pytest.mark.xfail(
-    reason="a list set whole by --set becomes a 'container' whose provenance (override, '--set') "
-    "is inherited by the schema defaults inside it, so credit.floor_eur (a public FUNDAE default "
-    "the user never set) is reported as an override; the same instrument written in a child file "
-    "reports it as 'public'",
-    strict=True,
-)
 def test_defaults_inside_a_set_list_keep_their_own_provenance(tmp_path: Path) -> None:
     key = "funding.instruments[0].credit.floor_eur"
     in_file = load_scenario(
@@ -580,9 +559,7 @@ def test_instruments_merge_by_id_across_a_chain(tmp_path: Path) -> None:
     assert got[0].fee_coverage == 0.5
     assert got[0].model_copy(update={"fee_coverage": 0.8}) == mid[0]
     assert got[1].kind == "budget" and got[1].budget_eur_per_year == 1000
-    assert loaded.origin["funding.instruments[0].eligibility"] == str(
-        (tmp_path / "mid.yaml").resolve()
-    )
+    assert loaded.origin["funding.instruments[0].eligibility"] == str((tmp_path / "mid.yaml").resolve())
     assert len(loaded.chain) == 3
 
 

@@ -90,12 +90,6 @@ def test_uniform_in_open_interval() -> None:
     assert np.all(u > 0.0) and np.all(u < 1.0)
 
 
-@pytest.mark.xfail(
-    reason="uniform maps a raw 64-bit draw whose top 53 bits are all ones to exactly 1.0 "
-    "((2**53 - 1) + 0.5 rounds to 2**53 in float64), so the open interval (0, 1) is "
-    "violated with probability 2**-53 per draw and normal() then returns +inf",
-    strict=True,
-)
 def test_uniform_open_interval_at_extreme_raw_draws() -> None:
     class Extreme(Streams):
         __slots__ = ()
@@ -194,13 +188,6 @@ def test_derive_seed_distinct_for_distinct_parts() -> None:
     assert len(many) == 10_000
 
 
-@pytest.mark.xfail(
-    reason="derive_seed (numpy SeedSequence over the parts' 32-bit words, since 7f85360) ignores "
-    "trailing zero parts and concatenates words without separators: derive_seed(7) == "
-    "derive_seed(7, 0), derive_seed() == derive_seed(0), derive_seed(1, 2**32) == "
-    "derive_seed(1, 0, 1); distinct parts must give distinct seeds",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("a", "b"),
     [

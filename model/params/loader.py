@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,6 @@ class LoadedScenario:
     provenance: dict[str, Provenance] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
     chain: tuple[str, ...] = ()
-    containers: dict[str, Provenance] = field(default_factory=dict)
 
     @property
     def hash(self) -> str:
@@ -62,11 +62,7 @@ class LoadedScenario:
         """Every leaf parameter with its value and provenance, schema defaults included."""
         out = []
         for key, value in _leaves(self.config.model_dump(mode="json"), ""):
-            prov = (
-                self.provenance.get(key)
-                or _inherited(self.containers, key)
-                or default_provenance(key)
-            )
+            prov = self.provenance.get(key) or default_provenance(key)
             out.append((key, value, prov))
         return out
 
@@ -84,18 +80,6 @@ def _leaves(node: Any, path: str):
             yield from _leaves(v, f"{path}[{i}]")
     else:
         yield path, node
-
-
-def _inherited(prov: dict[str, Provenance], key: str) -> Provenance | None:
-    """Provenance of the nearest enclosing value that was set (a dict or list set whole)."""
-    parts = key
-    while True:
-        cut = max(parts.rfind("."), parts.rfind("["))
-        if cut <= 0:
-            return None
-        parts = parts[:cut]
-        if parts in prov:
-            return prov[parts]
 
 
 def scenario_hash(config: Scenario) -> str:
@@ -116,9 +100,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ScenarioError(
-            f"{path}: expected a mapping of keys at the top, got {type(data).__name__}"
-        )
+        raise ScenarioError(f"{path}: expected a mapping of keys at the top, got {type(data).__name__}")
     return data
 
 
@@ -132,9 +114,7 @@ def _wrap(node: Any, file: str, path: str, inherited: Provenance | None) -> Any:
         value, prov = wrapper
         return _wrap(value, file, path, prov)
     if isinstance(node, dict):
-        return {
-            k: _wrap(v, file, f"{path}.{k}" if path else str(k), inherited) for k, v in node.items()
-        }
+        return {k: _wrap(v, file, f"{path}.{k}" if path else str(k), inherited) for k, v in node.items()}
     if isinstance(node, list) and node and all(isinstance(x, dict) for x in node):
         return [_wrap(v, file, f"{path}[{i}]", inherited) for i, v in enumerate(node)]
     prov = inherited or Provenance(kind="set", text=f"set in {file}")
@@ -240,9 +220,7 @@ def _apply_override(tree: dict[str, Any], key: str, value: Any) -> None:
             raise ScenarioError(f"--set {key}: index {last} is outside the list")
     elif not isinstance(node, dict):
         raise ScenarioError(f"--set {key}: cannot set a key inside a plain value")
-    node[last] = _wrap(
-        value, "<command line --set>", key, Provenance(kind="override", text="--set")
-    )
+    node[last] = _wrap(value, "<command line --set>", key, Provenance(kind="override", text="--set"))
 
 
 def _unwrap(node: Any, path: str, prov: dict[str, Provenance], origin: dict[str, str]) -> Any:
@@ -257,29 +235,6 @@ def _unwrap(node: Any, path: str, prov: dict[str, Provenance], origin: dict[str,
     return node
 
 
-def _shared_provenance(node: Any, path: str, out: dict[str, Provenance]) -> Provenance | None:
-    """Record containers whose leaves all carry one provenance (a wrapped section or list)."""
-    if isinstance(node, _Leaf):
-        return node.provenance
-    items = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else ()
-    )
-    found: list[Provenance | None] = []
-    for k, v in items:
-        sub = f"[{k}]" if isinstance(k, int) else (f".{k}" if path else str(k))
-        found.append(_shared_provenance(v, path + sub, out))
-    first = found[0] if found else None
-    if first is not None and all(f is first for f in found):
-        if path:
-            out[path] = first
-        return first
-    return None
-
-
 def _dotted(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -287,31 +242,42 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _origin_of(dotted: str, origin: dict[str, str], default: str) -> str:
-    best = default
-    for key, file in origin.items():
-        if key == dotted or key.startswith(dotted + ".") or key.startswith(dotted + "["):
-            return file
-        if dotted.startswith(key):
-            best = file
-    return best
+def _origin_of(dotted: str, origin: dict[str, str], chain: tuple[str, ...], default: str) -> str:
+    """The file that last set ``dotted`` or anything under it (latest in the extends chain)."""
+    rank = {f: i for i, f in enumerate(chain)}
+    rank["<command line --set>"] = len(chain)
+    hits = [
+        file
+        for key, file in origin.items()
+        if key == dotted
+        or key.startswith(dotted + ".")
+        or key.startswith(dotted + "[")
+        or dotted.startswith(key + ".")
+        or dotted.startswith(key + "[")
+    ]
+    return max(hits, key=lambda f: rank.get(f, -1)) if hits else default
 
 
-def _format_errors(exc: ValidationError, origin: dict[str, str], default: str) -> str:
+_KEY_PREFIX = re.compile(r"^([A-Za-z_][\w+-]*(?:\[\d+\])?(?:\.[\w+-]+|\[\d+\])*): (.*)$", re.S)
+
+
+def _format_errors(exc: ValidationError, origin: dict[str, str], chain: tuple[str, ...], default: str) -> str:
     lines = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if p not in ("function-after",))
         dotted = _dotted(loc) or "(top)"
-        file = _origin_of(dotted, origin, default)
         msg = err["msg"].removeprefix("Value error, ")
+        sub = _KEY_PREFIX.match(msg)
+        if sub and err["type"] == "value_error":
+            dotted = f"{dotted}.{sub.group(1)}" if dotted != "(top)" else sub.group(1)
+            msg = sub.group(2)
+        file = _origin_of(dotted, origin, chain, default)
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; `mcsim explain` lists every key)"
         elif err["type"] == "missing":
             msg = "required key is missing"
         got = err.get("input")
-        shown = (
-            "" if err["type"] in ("missing",) or isinstance(got, dict | list) else f" (got {got!r})"
-        )
+        shown = "" if err["type"] in ("missing",) or isinstance(got, dict | list) else f" (got {got!r})"
         lines.append(f"{file}: {dotted}: {msg}{shown}")
     return "\n".join(lines)
 
@@ -329,18 +295,15 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
     prov: dict[str, Provenance] = {}
     origin: dict[str, str] = {}
     plain = _unwrap(tree, "", prov, origin)
-    containers: dict[str, Provenance] = {}
-    _shared_provenance(tree, "", containers)
     try:
         config = Scenario.model_validate(plain)
     except ValidationError as exc:
-        raise ScenarioError(_format_errors(exc, origin, str(path.resolve()))) from None
+        raise ScenarioError(_format_errors(exc, origin, chain, str(path.resolve()))) from None
     if config.preset:
         bare = sorted(
             k
             for k, p in prov.items()
-            if p.kind == "set"
-            and k.rsplit(".", 1)[-1] not in ("name", "description", "preset", "country")
+            if p.kind == "set" and k.rsplit(".", 1)[-1] not in ("name", "description", "preset", "country")
         )
         if bare:
             first = bare[0]
@@ -349,6 +312,4 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
                 f"(wrap it as {{value: ..., source: ...}} or {{value: ..., assumption: ..., range: [lo, hi]}}); "
                 f"{len(bare)} value(s) lack it"
             )
-    return LoadedScenario(
-        config=config, path=path, provenance=prov, origin=origin, chain=chain, containers=containers
-    )
+    return LoadedScenario(config=config, path=path, provenance=prov, origin=origin, chain=chain)

@@ -76,11 +76,7 @@ def parse_wrapper(node: Any) -> tuple[Any, Provenance] | None:
                 "(DESIGN §5: the ensemble samples it)"
             )
         if rng is not None:
-            if not (
-                isinstance(rng, list)
-                and len(rng) == 2
-                and all(isinstance(x, int | float) for x in rng)
-            ):
+            if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, int | float) for x in rng)):
                 raise ProvenanceError(f"range: expected [low, high] numbers, got {rng!r}")
             lo, hi = float(rng[0]), float(rng[1])
             if not lo <= hi:
@@ -98,8 +94,7 @@ def parse_wrapper(node: Any) -> tuple[Any, Provenance] | None:
 #: Sources of schema defaults that are public rules; a key's list indices are written ``[]``.
 _CREDIT = "funding.instruments[].credit."
 DEFAULT_SOURCES: dict[str, str] = {
-    _CREDIT
-    + "contribution_rate": "public-facts §1: training contribution 0.7% of the contribution base",
+    _CREDIT + "contribution_rate": "public-facts §1: training contribution 0.7% of the contribution base",
     _CREDIT + "bonus_rates.6-9": "public-facts §1: bonus 100% for 6-9 workers",
     _CREDIT + "bonus_rates.10-49": "public-facts §1: bonus 75% for 10-49 workers",
     _CREDIT + "bonus_rates.50-249": "public-facts §1: bonus 60% for 50-249 workers",
@@ -110,11 +105,9 @@ DEFAULT_SOURCES: dict[str, str] = {
     _CREDIT + "cofinancing.10-49": "public-facts §1: co-financing 10% for 10-49 workers",
     _CREDIT + "cofinancing.50-249": "public-facts §1: co-financing 20% for 50-249 workers",
     _CREDIT + "cofinancing.250+": "public-facts §1: co-financing 40% for 250+ workers",
-    _CREDIT
-    + "hourly_cap_classroom_eur": "public-facts §1: classroom cap EUR 9 (basic) / 13 (higher level)",
+    _CREDIT + "hourly_cap_classroom_eur": "public-facts §1: classroom cap EUR 9 (basic) / 13 (higher level)",
     _CREDIT + "hourly_cap_online_eur": "public-facts §1: online cap EUR 7.5 per participant-hour",
-    _CREDIT
-    + "carry_years_under_50": "public-facts §1: firms under 50 may accumulate credit over 3 years",
+    _CREDIT + "carry_years_under_50": "public-facts §1: firms under 50 may accumulate credit over 3 years",
     "funding.instruments[].voucher_eur_per_period": "public-facts §4: Cheque-Formacao up to EUR 175",
     "funding.instruments[].voucher_period_years": "public-facts §4: Cheque-Formacao, 50 h per 2 years",
 }

@@ -40,7 +40,8 @@ Hazard = Annotated[float, Field(ge=0.0, le=50.0)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: YAML's yes/on/1 must not quietly become True, nor true become 1.0
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Region(_Section):
@@ -123,9 +124,7 @@ class Pathway(_Section):
         for i, m in enumerate(self.modules):
             for p in m.prerequisites:
                 if p not in ids[:i]:
-                    raise ValueError(
-                        f"module '{m.id}': prerequisite '{p}' must be a module listed before it"
-                    )
+                    raise ValueError(f"module '{m.id}': prerequisite '{p}' must be a module listed before it")
         return self
 
 
@@ -231,16 +230,14 @@ class Employer(_Section):
     signal_weight_peers: NonNeg = 0.2
     signal_weight_experience: NonNeg = 0.1
     prior_quality: Share = 0.4
-    issuer_quality: dict[Literal["public_vet", "private", "oem", "sector_body", "hei"], Share] = (
-        Field(
-            default_factory=lambda: {
-                "public_vet": 0.6,
-                "private": 0.4,
-                "oem": 0.8,
-                "sector_body": 0.8,
-                "hei": 0.6,
-            }
-        )
+    issuer_quality: dict[Literal["public_vet", "private", "oem", "sector_body", "hei"], Share] = Field(
+        default_factory=lambda: {
+            "public_vet": 0.6,
+            "private": 0.4,
+            "oem": 0.8,
+            "sector_body": 0.8,
+            "hei": 0.6,
+        }
     )
     design_group_join_per_year: Hazard = 0.05
 
@@ -388,12 +385,9 @@ class Scenario(_Section):
         for i, p in enumerate(self.providers):
             if p.region not in regions:
                 raise ValueError(
-                    f"providers[{i}].region: '{p.region}' is not one of the regions "
-                    f"{sorted(regions)}"
+                    f"providers[{i}].region: '{p.region}' is not one of the regions {sorted(regions)}"
                 )
             for m in p.modules or []:
                 if m not in modules:
-                    raise ValueError(
-                        f"providers[{i}].modules: '{m}' is not a module id of the pathway"
-                    )
+                    raise ValueError(f"providers[{i}].modules: '{m}' is not a module id of the pathway")
         return self

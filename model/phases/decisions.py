@@ -126,24 +126,29 @@ def _fee(c: Compiled, world: World, module, provider, rpl) -> np.ndarray:
 
 
 def _candidates(world: World, c: Compiled, s: Streams, step: int, idle: np.ndarray):
-    """Next module, route and provider for idle workers; drops those with nowhere to go."""
+    """Next module, route and provider for idle workers; drops those with nowhere to go.
+
+    RPL is tried first where it applies; a worker for whom no moderated provider offers the
+    module takes the taught route instead.
+    """
     w = world.workers
     rpl_possible = c.cfg.pathway.rpl.enabled and bool(world.providers.moderated.any())
-    mod, via_rpl = next_module(
-        w.held[idle], w.hv_exp[idle], c.prereq, c.needs_hv, c.rpl_sub, rpl_possible
-    )
+    mod, via_rpl = next_module(w.held[idle], w.hv_exp[idle], c.prereq, c.needs_hv, c.rpl_sub, rpl_possible)
     keep = mod >= 0
     idle, mod, via_rpl = idle[keep], mod[keep].astype(np.int64), via_rpl[keep]
-    prov, far = choose_provider(
-        world, c, w.region[idle], mod, via_rpl, s.uniform("provider", step, idle)
-    )
+    u = s.uniform("provider", step, idle)
+    prov, far = choose_provider(world, c, w.region[idle], mod, via_rpl, u)
+    retry = via_rpl & (prov < 0)
+    if retry.any():
+        via_rpl = via_rpl & ~retry
+        prov[retry], far[retry] = choose_provider(
+            world, c, w.region[idle[retry]], mod[retry], via_rpl[retry], u[retry]
+        )
     keep = prov >= 0
     return idle[keep], mod[keep], via_rpl[keep], prov[keep], far[keep]
 
 
-def _sponsorship(
-    world: World, c: Compiled, s: Streams, step: int, idle_mask: np.ndarray
-) -> Intents:
+def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np.ndarray) -> Intents:
     """Aware SMEs nominate their first idle employee (by keyed draw) and decide to sponsor.
 
     Firms whose draw lies above the bound of the sponsorship probability cannot say yes, so only
@@ -168,17 +173,13 @@ def _sponsorship(
     lacking = (w.firm >= 0) & ((w.held & 1) == 0)
     lacking_first = np.bincount(np.maximum(w.firm, 0), weights=lacking, minlength=sm.n)
     gap = np.divide(lacking_first, staff, out=np.zeros(sm.n), where=staff > 0)[firm]
-    need = np.minimum(1.0, emp.need_weight * c.ev_share(step) * sm.ev_mult[firm]) * (
-        0.5 + 0.5 * gap
-    )
+    need = np.minimum(1.0, emp.need_weight * c.ev_share(step) * sm.ev_mult[firm]) * (0.5 + 0.5 * gap)
     fee = _fee(c, world, mod, prov, rpl)
     hours = np.where(rpl, 8.0, c.hours[mod])
     wage = hours * c.cfg.population.wage_eur_per_hour
-    q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step))
+    q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step), np.ones(len(idle), bool))
     net = fee + wage - q.amount.sum(axis=1)
-    downtime = np.array(
-        [emp.downtime_by_size.get(b, 0.0) for b in ("1-5", "6-9", "10-49", "50-249", "250+")]
-    )
+    downtime = np.array([emp.downtime_by_size.get(b, 0.0) for b in ("1-5", "6-9", "10-49", "50-249", "250+")])
     prob = sponsorship_probability(
         emp.sponsor_rate_per_year,
         need,
@@ -230,9 +231,7 @@ def _self_enrolment(
     flexible = _FLEXIBLE[p.delivery[prov]]
     relief = np.where(flexible, wk.flexible_delivery_relief, 0.0)
     time_mult = 1.0 + w.caring[idle] * (wk.caring_time_multiplier - 1.0) * (1.0 - relief)
-    rural_classroom = c.region_rural[w.region[idle]] & (
-        p.delivery[prov] == DELIVERIES.index("classroom")
-    )
+    rural_classroom = c.region_rural[w.region[idle]] & (p.delivery[prov] == DELIVERIES.index("classroom"))
     firm = w.firm[idle]
     employer_accepts = (firm >= 0) & sm.accepts[np.maximum(firm, 0)]
     hours = np.where(rpl, 8.0, c.hours[mod])

@@ -27,6 +27,7 @@ READS = {
     "workers.pool",
     "smes.aware",
     "workers.aware",
+    "workers.firm",
 }
 WRITES = {
     "smes.pool",
@@ -48,11 +49,12 @@ def _new_year(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -
     sm, g = world.smes, world.globals
     day = c.day0(step)
     year = c.year_of(step)
-    firm_money = c.f_scale / c.w_scale  # real EUR of the firms one simulated firm stands for
+    # Each simulated firm carries the money of the share of its employees that the simulated
+    # workers represent, so firm budgets, levies and credits stay consistent with the worker sample
+    # whatever the preset's firm-size mix (outputs scale by w_scale).
+    firm_money = float((world.workers.firm >= 0).sum()) / max(float(sm.employees.sum()), 1.0)
     payroll = _payroll_eur(world, c)
-    sm.budget_left[:] = (
-        sm.employees * c.cfg.population.training_budget_eur_per_employee * firm_money
-    )
+    sm.budget_left[:] = sm.employees * c.cfg.population.training_budget_eur_per_employee * firm_money
     for inst in c.instruments:
         k, cfg = inst.index, inst.config
         added = 0.0
@@ -118,9 +120,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
         world.globals.year = year
     _grant_calls(world, c, s, step, log)
     o = c.cfg.outreach
-    weekly_cost = (
-        o.smes.cost_eur_per_year + o.women.cost_eur_per_year + o.rural.cost_eur_per_year
-    ) / 52.0
+    weekly_cost = (o.smes.cost_eur_per_year + o.women.cost_eur_per_year + o.rural.cost_eur_per_year) / 52.0
     if weekly_cost > 0:
         log.emit(Event.OVERHEAD, step, c.day0(step), value=weekly_cost / c.w_scale)
     if step == 0:

@@ -56,9 +56,7 @@ def _issue(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     prov = w.provider[ids]
     bit = bit_of(w.module[ids])
     before = popcount8(w.held[ids]).astype(np.float32)
-    quality = np.array([c.cfg.employer.issuer_quality[t] for t in PTYPES], dtype=np.float32)[
-        p.ptype[prov]
-    ]
+    quality = np.array([c.cfg.employer.issuer_quality[t] for t in PTYPES], dtype=np.float32)[p.ptype[prov]]
     w.issuer_q[ids] = (w.issuer_q[ids] * before + quality) / (before + 1)
     w.held[ids] |= bit
     w.edc_held[ids] |= np.where(p.edc[prov], bit, 0).astype(np.uint8)
@@ -83,9 +81,7 @@ def _verify(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     ver = c.cfg.verification
     holders = np.flatnonzero((w.held != 0) & (w.firm >= 0))
     n_held = popcount8(w.held[holders])
-    checked = holders[
-        s.uniform("check", step, holders) < weekly(ver.checks_per_holder_per_year * n_held)
-    ]
+    checked = holders[s.uniform("check", step, holders) < weekly(ver.checks_per_holder_per_year * n_held)]
     if len(checked) == 0:
         return
     # Which credential: one of the held ones, by a keyed draw.
@@ -111,9 +107,7 @@ def _verify(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     good = np.bincount(firm, weights=ok, minlength=sm.n)
     seen_firms = n > 0
     mean = np.divide(good, n, out=np.zeros(sm.n), where=seen_firms)
-    sm.experience[seen_firms] += (_EXPERIENCE_STEP * (mean - sm.experience))[seen_firms].astype(
-        np.float32
-    )
+    sm.experience[seen_firms] += (_EXPERIENCE_STEP * (mean - sm.experience))[seen_firms].astype(np.float32)
 
 
 def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:

@@ -32,7 +32,8 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     mod, ver = c.cfg.moderation, c.cfg.verification
     day0 = c.day0(step)
     capacity = mod.assessors * mod.audits_per_assessor_per_week / c.w_scale + g.panel_carry
-    queue = np.flatnonzero((w.status == Status.AUDIT) & (w.day_due < day0 + 7))
+    # Audits happen the day after assessment at the earliest, within this week.
+    queue = np.flatnonzero((w.status == Status.AUDIT) & (w.day_due < day0 + 6))
     if len(queue) == 0:
         g.panel_carry = 0.0
         return
@@ -43,7 +44,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     if len(done) == 0:
         return
     assessed = w.day_due[done]
-    day = np.maximum(assessed + 1, day0 + s.day_in_week("day.audit", step, done))
+    day = np.minimum(np.maximum(assessed + 1, day0 + s.day_in_week("day.audit", step, done)), day0 + 6)
     practical = (p.assessment[w.provider[done]] == ASSESSMENTS.index("practical")) | w.rpl[done]
     pass_prob = np.where(practical, mod.audit_pass_practical, mod.audit_pass_mcq)
     passed = s.uniform("audit", step, done) < pass_prob

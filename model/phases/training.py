@@ -79,13 +79,9 @@ def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     training = np.flatnonzero((w.status == Status.TRAINING) & ~w.rpl & (w.stage < 2))
     hazard = wk.dropout_per_year * np.where(w.caring[training], wk.caring_dropout_multiplier, 1.0)
     drop_day = day0 + s.day_in_week("day.drop", step, training)
-    quits = (s.uniform("dropout", step, training) < weekly(hazard)) & (
-        drop_day < w.day_due[training]
-    )
+    quits = (s.uniform("dropout", step, training) < weekly(hazard)) & (drop_day < w.day_due[training])
     leave_train = training[quits]
-    wait_day = np.maximum(
-        day0 + s.day_in_week("day.drop", step, leave_wait), w.day_enrolled[leave_wait]
-    )
+    wait_day = np.maximum(day0 + s.day_in_week("day.drop", step, leave_wait), w.day_enrolled[leave_wait])
     for ids, days in ((leave_wait, wait_day), (leave_train, drop_day[quits])):
         log.emit(
             Event.DROPPED,
@@ -134,9 +130,7 @@ def _intake(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     )
     first = np.unique(prov_sorted[~p.active[prov_sorted]])
     p.active[first] = True
-    log.emit(
-        Event.TEACHERS_ASSIGNED, step, day0, provider=first, value=p.teachers[first].astype(float)
-    )
+    log.emit(Event.TEACHERS_ASSIGNED, step, day0, provider=first, value=p.teachers[first].astype(float))
 
 
 def _assess(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
@@ -181,9 +175,7 @@ def _assess(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
         module=w.module[ko],
     )
     w.day_due[ko] = (day[~passed] + int(round(wk.retake_days))).astype(np.int32)
-    sampled = p.moderated[prov[passed]] & (
-        w.rpl[ok] | (s.uniform("sample", step, ok) < mod.sampling_rate)
-    )
+    sampled = p.moderated[prov[passed]] & (w.rpl[ok] | (s.uniform("sample", step, ok) < mod.sampling_rate))
     to_audit, to_issue = ok[sampled], ok[~sampled]
     log.emit(
         Event.SAMPLED,

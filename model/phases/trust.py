@@ -92,6 +92,10 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     sm.accepts[:] = accepts
     log.emit(Event.ACCEPTED, step, day0 + s.day_in_week("day.accept", step, new), firm=new)
     log.emit(Event.WITHDRAWN, step, day0 + s.day_in_week("day.accept", step, gone), firm=gone)
+    # Representatives of firms that stop accepting leave the design groups.
+    left = gone[sm.design_group[gone]]
+    sm.design_group[left] = False
+    log.emit(Event.REP_LEFT, step, day0 + s.day_in_week("day.rep", step, left), firm=left, value=-c.f_scale)
     cand = np.flatnonzero(accepts & ~sm.design_group)
     joins = cand[s.uniform("design_group", step, cand) < weekly(emp.design_group_join_per_year)]
     sm.design_group[joins] = True

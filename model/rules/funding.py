@@ -97,13 +97,21 @@ def quote(
     fee: np.ndarray,
     wage_cost: np.ndarray,
     day: int,
+    sponsored: np.ndarray | None = None,
 ) -> Quote:
-    """Funding each instrument would give, given pools at the phase start."""
+    """Funding each instrument would give, given pools at the phase start.
+
+    Each instrument covers its share of the fee and of the wage cost that the instruments before
+    it left uncovered, so stacked instruments never pay more than the cost. A firm's training
+    credit is the firm's to spend: only learners the firm sponsors draw on it.
+    """
     n, k_all = len(worker), c.n_instruments
     amount = np.zeros((n, k_all))
     left = fee.astype(np.float64).copy()
+    wage_left = np.asarray(wage_cost, dtype=np.float64).copy()
     if n == 0 or not c.instruments:
         return Quote(amount, left)
+    sponsored = np.zeros(n, dtype=bool) if sponsored is None else sponsored
     ctx = eligibility_context(world, c, worker, module, provider)
     firm = np.maximum(world.workers.firm[worker], 0)
     for inst in c.instruments:
@@ -112,6 +120,7 @@ def quote(
         cover = np.full(n, inst.fee_coverage)
         cap = np.full(n, inst.cap_eur)
         if inst.kind == "training_credit":
+            ok &= sponsored
             rules = inst.config.credit
             cofin = np.array([rules.cofinancing.get(b, 0.0) for b in BANDS])
             cover = np.minimum(cover, 1.0 - cofin[world.smes.size_band[firm]])
@@ -119,7 +128,9 @@ def quote(
             hourly = np.where(online, rules.hourly_cap_online_eur, rules.hourly_cap_classroom_eur)
             cap = np.minimum(cap, hourly * c.hours[module])
         fee_part = np.minimum(left * cover, cap)
-        total = fee_part + wage_cost * inst.wage_coverage
+        wage_part = wage_left * inst.wage_coverage
+        wanted = fee_part + wage_part
+        total = wanted
         if inst.owner == "firm":
             total = np.minimum(total, world.smes.pool[firm, k])
         elif inst.owner == "provider":
@@ -127,13 +138,10 @@ def quote(
         elif inst.owner == "worker":
             total = np.minimum(total, world.workers.pool[worker, k])
         total = np.where(ok, total, 0.0)
-        covered_fee = np.where(
-            fee_part + wage_cost * inst.wage_coverage > 0,
-            total * fee_part / np.maximum(fee_part + wage_cost * inst.wage_coverage, 1e-12),
-            0.0,
-        )
+        share = np.divide(total, wanted, out=np.zeros(n), where=wanted > 0)  # pool-limited share
         amount[:, k] = total
-        left = np.maximum(left - covered_fee, 0.0)
+        left = np.maximum(left - fee_part * share, 0.0)
+        wage_left = np.maximum(wage_left - wage_part * share, 0.0)
     return Quote(amount, left)
 
 
@@ -159,9 +167,7 @@ def _pool(world: World, inst: InstrumentSpec) -> np.ndarray:
     return world.globals.pool[k : k + 1]
 
 
-def ration(
-    world: World, c: Compiled, q: Quote, worker, provider, priority: np.ndarray
-) -> np.ndarray:
+def ration(world: World, c: Compiled, q: Quote, worker, provider, priority: np.ndarray) -> np.ndarray:
     """Who keeps their quoted funding when pools are finite: priority order, instrument by instrument.
 
     A candidate refused by any instrument they were counting on does not enrol this week (they may

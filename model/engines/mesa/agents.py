@@ -47,7 +47,9 @@ class SME(_StateAgent):
 
     def ev_share(self) -> float:
         """This firm's EV share of the service mix this week."""
-        return min(1.0, self.model.config.ev_share(self.model.steps) * self.ev_mult)
+        week = max(self.model.steps - 1, 0)
+        cap = self.model.config.cfg.ev.service_share_max
+        return min(cap, self.model.config.ev_share(week) * self.ev_mult)
 
 
 class Provider(_StateAgent):

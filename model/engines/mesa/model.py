@@ -58,9 +58,7 @@ class MicroCredentialModel(mesa.Model):
             model_reporters={
                 "aware_smes": lambda m: sum(a.aware for a in m.actors["smes"]),
                 "accepting_smes": lambda m: sum(a.accepts for a in m.actors["smes"]),
-                "in_training": lambda m: sum(
-                    a.status == Status.TRAINING for a in m.actors["workers"]
-                ),
+                "in_training": lambda m: sum(a.status == Status.TRAINING for a in m.actors["workers"]),
                 "audit_queue": lambda m: sum(a.status == Status.AUDIT for a in m.actors["workers"]),
             }
         )
@@ -78,9 +76,7 @@ class MicroCredentialModel(mesa.Model):
                     rows = [getattr(a, name) for a in agents]
                     value = np.array(rows, dtype=dtype).reshape(len(agents), k)
                 else:
-                    value = np.fromiter(
-                        (getattr(a, name) for a in agents), dtype=dtype, count=len(agents)
-                    )
+                    value = np.fromiter((getattr(a, name) for a in agents), dtype=dtype, count=len(agents))
                 setattr(ns, name, value)
             lent[actor] = ns
         self._lent_copies = {
