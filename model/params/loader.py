@@ -309,7 +309,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
             first = bare[0]
             raise ScenarioError(
                 f"{origin[first]}: {first}: a preset needs provenance on every value "
-                f"(wrap it as {{value: ..., source: ...}} or {{value: ..., assumption: ..., range: [lo, hi]}}); "
+                "(wrap it as {value: ..., source: ...} or "
+                "{value: ..., assumption: ..., range: [lo, hi]}); "
                 f"{len(bare)} value(s) lack it"
             )
     return LoadedScenario(config=config, path=path, provenance=prov, origin=origin, chain=chain)
