@@ -84,6 +84,49 @@ class Intents:
         return self.fee + self.wage_cost - self.quote.amount.sum(axis=1)
 
 
+@dataclass(frozen=True)
+class ProviderTable:
+    """Seat-weighted provider choice per (region, module, route), as padded arrays.
+
+    Providers' offers, seats, regions and moderation do not change within a run, so the table is
+    built once and every week's choices are one vectorised lookup.
+    """
+
+    cum: np.ndarray  # (keys, P) normalised cumulative seat shares, 2.0 past the end
+    ids: np.ndarray  # (keys, P) provider ids
+    far: np.ndarray  # (keys,) no provider in the worker's own region
+    valid: np.ndarray  # (keys,) some provider offers it at all
+
+    @staticmethod
+    def build(world: World, c: Compiled) -> ProviderTable:
+        """Tabulate every (region, module, RPL) combination."""
+        p = world.providers
+        n_keys = len(c.region_names) * c.n_modules * 2
+        width = max(1, p.n)
+        cum = np.full((n_keys, width), 2.0)
+        ids = np.zeros((n_keys, width), dtype=np.int64)
+        far = np.zeros(n_keys, dtype=bool)
+        valid = np.zeros(n_keys, dtype=bool)
+        for r in range(len(c.region_names)):
+            for m in range(c.n_modules):
+                for needs_mod in (0, 1):
+                    k = (r * c.n_modules + m) * 2 + needs_mod
+                    offers = ((p.offers >> m) & 1).astype(bool) & (p.seats > 0)
+                    if needs_mod:
+                        offers &= p.moderated
+                    local = offers & (p.region == r)
+                    pool = np.flatnonzero(local if local.any() else offers)
+                    if len(pool) == 0:
+                        continue
+                    seats = np.cumsum(p.seats[pool].astype(np.float64))
+                    cum[k, : len(pool)] = seats / seats[-1]
+                    cum[k, len(pool) - 1] = 1.0
+                    ids[k, : len(pool)] = pool
+                    far[k] = not local.any()
+                    valid[k] = True
+        return ProviderTable(cum, ids, far, valid)
+
+
 def choose_provider(
     world: World,
     c: Compiled,
@@ -96,28 +139,13 @@ def choose_provider(
 
     Returns (provider id or -1, far). RPL needs a provider whose assessment is moderated.
     """
-    p = world.providers
-    out = np.full(len(region), -1, dtype=np.int64)
-    far = np.zeros(len(region), dtype=bool)
-    if len(region) == 0:
-        return out, far
-    key = (region.astype(np.int64) * 16 + module) * 2 + rpl
-    for k in np.unique(key):
-        sel = key == k
-        r, m, needs_mod = int(k // 32), int((k // 2) % 16), bool(k % 2)
-        offers = ((p.offers >> m) & 1).astype(bool) & (p.seats > 0)
-        if needs_mod:
-            offers &= p.moderated
-        local = offers & (p.region == r)
-        pool = local if local.any() else offers
-        if not pool.any():
-            continue
-        ids = np.flatnonzero(pool)
-        cum = np.cumsum(p.seats[ids].astype(np.float64))
-        pick = np.searchsorted(cum, u[sel] * cum[-1], side="right")
-        out[sel] = ids[np.minimum(pick, len(ids) - 1)]
-        far[sel] = not local.any()
-    return out, far
+    table = world.scratch.get("provider_table")
+    if table is None:
+        table = world.scratch["provider_table"] = ProviderTable.build(world, c)
+    key = (region.astype(np.int64) * c.n_modules + module) * 2 + rpl
+    pick = (table.cum[key] <= u[:, None]).sum(axis=1)
+    out = np.where(table.valid[key], table.ids[key, np.minimum(pick, table.ids.shape[1] - 1)], -1)
+    return out, table.far[key] & table.valid[key]
 
 
 def _fee(c: Compiled, world: World, module, provider, rpl) -> np.ndarray:
