@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from analysis.workshop import WorkshopError, expand_paths
 from model import __version__
 from model.kpis import KPI_NAMES
 from model.params import LoadedScenario, ScenarioError, load_scenario
+from model.params.provenance import Kind
 
 __all__ = ["main"]
 
@@ -278,17 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument(
         "--kind",
-        choices=[
-            "report",
-            "public",
-            "source",
-            "lever",
-            "calibrated",
-            "assumption",
-            "override",
-            "set",
-            "default",
-        ],
+        choices=list(get_args(Kind)),
         help="only values of this provenance kind",
     )
     p.set_defaults(func=cmd_explain)

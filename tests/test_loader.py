@@ -486,7 +486,7 @@ def test_parameters_cover_every_leaf_with_provenance(fi: LoadedScenario) -> None
     params = fi.parameters()
     keys = [k for k, _, _ in params]
     assert len(keys) == len(set(keys))
-    assert set(fi.provenance) <= set(keys)
+    assert set(fi.provenance) - {"preset"} <= set(keys)  # 'preset' describes the file, not the model
     for key, _, prov in params:
         assert prov is not None and prov.text
         if key in fi.provenance:
@@ -579,3 +579,28 @@ def test_deep_merge_keeps_sibling_keys(tmp_path: Path, fi: LoadedScenario) -> No
     assert loaded.config.outreach.women.cost_eur_per_year == 0.0
     assert loaded.config.outreach.smes == fi.config.outreach.smes
     assert loaded.config.moderation == fi.config.moderation
+
+
+def test_wrapped_list_replaces_inherited_list(tmp_path: Path) -> None:
+    body = (
+        "providers:\n"
+        "  value:\n"
+        "    - {name: only_one, type: public_vet, region: south_savo, seats: 5}\n"
+        "  assumption: a single provider\n"
+    )
+    loaded = load_scenario(child(tmp_path, body))
+    assert [p.name for p in loaded.config.providers] == ["only_one"]
+    plain = child(
+        tmp_path, "providers:\n  - {name: extra, type: private, region: uusimaa, seats: 5}\n", "plain.yaml"
+    )
+    merged = load_scenario(plain)
+    assert merged.config.providers[-1].name == "extra" and len(merged.config.providers) > 1
+
+
+def test_unused_instrument_fields_are_not_assumptions(tmp_path: Path) -> None:
+    body = "funding:\n  instruments:\n    - {id: esf, kind: budget, budget_eur_per_year: 1000}\n"
+    loaded = load_scenario(child(tmp_path, body))
+    kinds = {k: p.kind for k, _, p in loaded.parameters()}
+    assert kinds["funding.instruments[0].calls"] == "unused"
+    assert kinds["funding.instruments[0].credit.floor_eur"] == "unused"
+    assert kinds["funding.instruments[0].fee_coverage"] == "default"

@@ -36,6 +36,10 @@ class ScenarioError(ValueError):
     """A user mistake in a scenario file or override; the message says where and what."""
 
 
+class _ReplaceList(list):
+    """A list written inside a provenance wrapper: it replaces the inherited list whole."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Leaf:
     value: Any
@@ -59,11 +63,20 @@ class LoadedScenario:
         return scenario_hash(self.config)
 
     def parameters(self) -> list[tuple[str, Any, Provenance]]:
-        """Every leaf parameter with its value and provenance, schema defaults included."""
+        """Every leaf parameter with its value and provenance, schema defaults included.
+
+        Defaults of fields that an instrument's kind never reads are marked ``unused``.
+        """
+        kinds = [i.kind for i in self.config.funding.instruments]
         out = []
         for key, value in _leaves(self.config.model_dump(mode="json"), ""):
-            prov = self.provenance.get(key) or default_provenance(key)
-            out.append((key, value, prov))
+            if key == "preset":
+                continue
+            prov = self.provenance.get(key)
+            if prov is None:
+                unused = _unused_by_kind(key, kinds)
+                prov = Provenance("unused", f"not read by a {unused} instrument") if unused else None
+            out.append((key, value, prov or default_provenance(key)))
         return out
 
     def assumption_count(self) -> int:
@@ -80,6 +93,28 @@ def _leaves(node: Any, path: str):
             yield from _leaves(v, f"{path}[{i}]")
     else:
         yield path, node
+
+
+#: Instrument fields each kind reads (the others keep inert defaults).
+_KIND_FIELDS = {
+    "collective_fund": {"levy_rate_of_payroll", "budget_eur_per_year"},
+    "budget": {"budget_eur_per_year"},
+    "competitive_grant": {"calls", "provider_types", "application_rate"},
+    "training_credit": {"credit"},
+    "voucher": {"voucher_eur_per_period", "voucher_period_years"},
+}
+_SPECIFIC = set().union(*_KIND_FIELDS.values())
+_INSTRUMENT_KEY = re.compile(r"^funding\.instruments\[(\d+)\]\.([a-z_]+)")
+
+
+def _unused_by_kind(key: str, kinds: list[str]) -> str | None:
+    m = _INSTRUMENT_KEY.match(key)
+    if not m:
+        return None
+    kind, field_name = kinds[int(m.group(1))], m.group(2)
+    if field_name in _SPECIFIC and field_name not in _KIND_FIELDS[kind]:
+        return kind
+    return None
 
 
 def scenario_hash(config: Scenario) -> str:
@@ -112,7 +147,8 @@ def _wrap(node: Any, file: str, path: str, inherited: Provenance | None) -> Any:
         raise ScenarioError(f"{file}: {path or '(top)'}: {exc}") from None
     if wrapper is not None:
         value, prov = wrapper
-        return _wrap(value, file, path, prov)
+        wrapped = _wrap(value, file, path, prov)
+        return _ReplaceList(wrapped) if isinstance(wrapped, list) else wrapped
     if isinstance(node, dict):
         return {k: _wrap(v, file, f"{path}.{k}" if path else str(k), inherited) for k, v in node.items()}
     if isinstance(node, list) and node and all(isinstance(x, dict) for x in node):
@@ -137,6 +173,8 @@ def _merge(base: Any, over: Any) -> Any:
         for k, v in over.items():
             out[k] = _merge(base[k], v) if k in base else v
         return out
+    if isinstance(over, _ReplaceList):
+        return list(over)
     if isinstance(base, list) and isinstance(over, list):
         base_keys = [_item_key(x) for x in base]
         over_keys = [_item_key(x) for x in over]

@@ -19,7 +19,16 @@ __all__ = [
 ]
 
 Kind = Literal[
-    "report", "public", "source", "lever", "calibrated", "assumption", "override", "set", "default"
+    "report",
+    "public",
+    "source",
+    "lever",
+    "calibrated",
+    "assumption",
+    "override",
+    "set",
+    "default",
+    "unused",
 ]
 _TAGS = ("source", "assumption", "calibrated")
 
@@ -46,7 +55,7 @@ def _kind_of_source(text: str) -> Kind:
     low = text.lower()
     if low.startswith("report") or low.startswith("l") and low[1:2].isdigit():
         return "report"
-    if low.startswith("public"):
+    if low.startswith("public-facts") or low.startswith("public rule"):
         return "public"
     if low.startswith("lever"):
         return "lever"
