@@ -40,6 +40,10 @@ def _fmt(x: float) -> str:
     if not np.isfinite(x):
         return "n/a"
     a = abs(x)
+    if a >= 1e6:
+        return f"{x / 1e6:.2f}M"
+    if a >= 1e4:
+        return f"{x / 1e3:.1f}k"
     if a >= 1000:
         return f"{x:,.0f}"
     if a >= 10:
