@@ -82,16 +82,32 @@ class EventLog:
         value: ArrayLike = np.nan,
     ) -> None:
         """Record events; array arguments must share one length, scalars are broadcast."""
-        cols = {"day": day, "worker": worker, "firm": firm, "provider": provider}
-        cols |= {"module": module, "instrument": instrument, "value": value}
-        n = max((np.size(v) for v in cols.values() if np.ndim(v) > 0), default=1)
+        cols = (
+            ("day", day),
+            ("worker", worker),
+            ("firm", firm),
+            ("provider", provider),
+            ("module", module),
+            ("instrument", instrument),
+            ("value", value),
+        )
+        n = 1
+        for _, v in cols:
+            if isinstance(v, np.ndarray) and v.ndim == 1:
+                n = len(v)
+                break
         if n == 0:
             return
         self._chunks["step"].append(np.full(n, step, dtype=np.int32))
         self._chunks["kind"].append(np.full(n, int(kind), dtype=np.int8))
-        for name, v in cols.items():
-            arr = np.asarray(v, dtype=COLUMNS[name])
-            self._chunks[name].append(np.broadcast_to(arr, (n,)).copy() if arr.ndim == 0 else arr.copy())
+        for name, v in cols:
+            dtype = COLUMNS[name]
+            if isinstance(v, np.ndarray) and v.ndim == 1:
+                if len(v) != n:
+                    raise ValueError(f"event column {name}: {len(v)} values, expected {n}")
+                self._chunks[name].append(v.astype(dtype))
+            else:
+                self._chunks[name].append(np.full(n, v, dtype=dtype))
         self._n += n
 
     def to_frame(self) -> pd.DataFrame:

@@ -40,19 +40,26 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     day0 = c.day0(step)
     sme_share = _share_by_region(sm.aware, sm.region, n_reg)
     worker_share = _share_by_region(w.aware, w.region, n_reg)
-    employer_aware = (w.firm >= 0) & sm.aware[np.maximum(w.firm, 0)]
 
     idx = np.flatnonzero(~sm.aware)
     p = d.p * o.smes.p_multiplier * rural_mult[sm.region[idx]]
     prob = bass_probability(p, d.q, sme_share[sm.region[idx]])
     new = idx[s.uniform("aware.sme", step, idx) < prob]
 
+    # Workers: draw first, then evaluate the hazard only under its bound (thinning, same result).
     jdx = np.flatnonzero(~w.aware)
+    u = s.uniform("aware.worker", step, jdx)
+    p_max = d.worker_p * max(o.women.p_multiplier, 1.0) * float(rural_mult.max())
+    bound = bass_probability(p_max + d.employer_channel_per_year, d.worker_q, 1.0)
+    under = u < bound
+    jdx, u = jdx[under], u[under]
     reg = w.region[jdx]
+    firm = w.firm[jdx]
+    employer_aware = (firm >= 0) & sm.aware[np.maximum(firm, 0)]
     p = d.worker_p * np.where(w.woman[jdx], o.women.p_multiplier, 1.0) * rural_mult[reg]
-    p = p + d.employer_channel_per_year * employer_aware[jdx]
+    p = p + d.employer_channel_per_year * employer_aware
     prob = bass_probability(p, d.worker_q, worker_share[reg])
-    new_w = jdx[s.uniform("aware.worker", step, jdx) < prob]
+    new_w = jdx[u < prob]
 
     sm.aware[new] = True
     w.aware[new_w] = True

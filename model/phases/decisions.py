@@ -176,6 +176,25 @@ def _candidates(world: World, c: Compiled, s: Streams, step: int, idle: np.ndarr
     return idle[keep], mod[keep], via_rpl[keep], prov[keep], far[keep]
 
 
+def _lacking_first_gateway(world: World, firms: np.ndarray) -> np.ndarray:
+    """Share of each given firm's workers without the first gateway (reads only those workers)."""
+    w = world.workers
+    roster = world.scratch.get("roster")
+    if roster is None:  # firm -> its workers, built once (workforces are fixed within a run)
+        employed = np.flatnonzero(w.firm >= 0)
+        order = employed[np.argsort(w.firm[employed], kind="stable")]
+        counts = np.bincount(w.firm[employed], minlength=world.smes.n)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        roster = world.scratch["roster"] = (order, starts, counts)
+    order, starts, counts = roster
+    size = counts[firms]
+    group = np.repeat(np.arange(len(firms)), size)
+    offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    members = order[np.repeat(starts[firms], size) + offset]
+    lacking = np.bincount(group, weights=(w.held[members] & 1) == 0, minlength=len(firms))
+    return np.divide(lacking, size, out=np.zeros(len(firms)), where=size > 0)
+
+
 def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np.ndarray) -> Intents:
     """Aware SMEs nominate their first idle employee (by keyed draw) and decide to sponsor.
 
@@ -197,10 +216,7 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     pick = order[first]
     idle, mod, rpl, prov, firm = idle[pick], mod[pick], rpl[pick], prov[pick], firm[pick]
     # Need: EV work in the firm's mix times the share of its staff still able to progress.
-    staff = np.bincount(np.maximum(w.firm, 0), weights=(w.firm >= 0), minlength=sm.n)
-    lacking = (w.firm >= 0) & ((w.held & 1) == 0)
-    lacking_first = np.bincount(np.maximum(w.firm, 0), weights=lacking, minlength=sm.n)
-    gap = np.divide(lacking_first, staff, out=np.zeros(sm.n), where=staff > 0)[firm]
+    gap = _lacking_first_gateway(world, firm)
     need = np.minimum(1.0, emp.need_weight * c.ev_share(step) * sm.ev_mult[firm]) * (0.5 + 0.5 * gap)
     fee = _fee(c, world, mod, prov, rpl)
     hours = np.where(rpl, 8.0, c.hours[mod])
