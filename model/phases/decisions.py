@@ -62,6 +62,7 @@ READS = {
 }
 WRITES: set[str] = set()
 
+_RPL_HOURS = 8.0  # workplace-evidence assessment time of an RPL route (assumption)
 _FLEXIBLE = np.array([d in ("online", "hybrid", "in_situ") for d in DELIVERIES])
 
 
@@ -176,8 +177,8 @@ def _candidates(world: World, c: Compiled, s: Streams, step: int, idle: np.ndarr
     return idle[keep], mod[keep], via_rpl[keep], prov[keep], far[keep]
 
 
-def _lacking_first_gateway(world: World, firms: np.ndarray) -> np.ndarray:
-    """Share of each given firm's workers without the first gateway (reads only those workers)."""
+def _members(world: World, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Worker ids of the given firms and, for each, the position of its firm in ``firms``."""
     w = world.workers
     roster = world.scratch.get("roster")
     if roster is None:  # firm -> its workers, built once (workforces are fixed within a run)
@@ -190,9 +191,25 @@ def _lacking_first_gateway(world: World, firms: np.ndarray) -> np.ndarray:
     size = counts[firms]
     group = np.repeat(np.arange(len(firms)), size)
     offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
-    members = order[np.repeat(starts[firms], size) + offset]
-    lacking = np.bincount(group, weights=(w.held[members] & 1) == 0, minlength=len(firms))
+    return order[np.repeat(starts[firms], size) + offset], group
+
+
+def _lacking_first_gateway(world: World, firms: np.ndarray) -> np.ndarray:
+    """Share of each given firm's workers without the first gateway (reads only those workers)."""
+    members, group = _members(world, firms)
+    size = np.bincount(group, minlength=len(firms))
+    lacking = np.bincount(group, weights=(world.workers.held[members] & 1) == 0, minlength=len(firms))
     return np.divide(lacking, size, out=np.zeros(len(firms)), where=size > 0)
+
+
+def _downtime(emp) -> np.ndarray:
+    return np.array([emp.downtime_by_size.get(b, 0.0) for b in ("1-5", "6-9", "10-49", "50-249", "250+")])
+
+
+def _no_intents(c: Compiled) -> Intents:
+    empty = np.zeros(0, dtype=np.int64)
+    q = funding.Quote(np.zeros((0, c.n_instruments)), np.zeros(0))
+    return Intents(empty, empty, empty, np.zeros(0, bool), np.zeros(0, bool), np.zeros(0), np.zeros(0), q)
 
 
 def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np.ndarray) -> Intents:
@@ -204,9 +221,21 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     w, sm = world.workers, world.smes
     emp = c.cfg.employer
     firm_u = s.uniform("sponsor", step, np.arange(sm.n))
-    maybe = sm.aware & (firm_u < sponsorship_bound(emp.sponsor_rate_per_year, emp.trust_weight))
-    pool = np.flatnonzero(idle_mask & (w.firm >= 0))
-    pool = pool[maybe[w.firm[pool]]]
+    aware = np.flatnonzero(sm.aware)
+    if len(aware) == 0:
+        return _no_intents(c)
+    trust = sm.trust[aware]
+    downtime = _downtime(emp)
+    bound = sponsorship_bound(
+        emp.sponsor_rate_per_year,
+        emp.trust_weight,
+        (float(trust.min()), float(trust.max())),
+        emp.downtime_weight,
+        float(downtime.min()),
+    )
+    maybe = aware[firm_u[aware] < bound]
+    pool, _group = _members(world, maybe)
+    pool = pool[idle_mask[pool]]
     idle, mod, rpl, prov, _far = _candidates(world, c, s, step, pool)
     firm = w.firm[idle]
     # One nominee per firm: the lowest keyed draw.
@@ -219,7 +248,7 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     gap = _lacking_first_gateway(world, firm)
     need = np.minimum(1.0, emp.need_weight * c.ev_share(step) * sm.ev_mult[firm]) * (0.5 + 0.5 * gap)
     fee = _fee(c, world, mod, prov, rpl)
-    hours = np.where(rpl, 8.0, c.hours[mod])
+    hours = np.where(rpl, _RPL_HOURS, c.hours[mod])
     wage = hours * c.cfg.population.wage_eur_per_hour
     q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step), np.ones(len(idle), bool))
     net = fee + wage - q.amount.sum(axis=1)
@@ -258,11 +287,16 @@ def _self_enrolment(
     w, sm, p = world.workers, world.smes, world.providers
     wk = c.cfg.worker
     pool = np.flatnonzero(idle_mask & w.aware)
+    accept_share = _share_by_region(sm.accepts, sm.region, len(c.region_names))
+    bonus = wk.jobseeker_value_bonus
+    value_range = (min(0.0, bonus) + float(accept_share.min()), max(0.0, bonus) + float(accept_share.max()))
+    shortest = min(float(c.hours.min()), _RPL_HOURS)
     bound = enrolment_bound(
         wk.enrol_rate_per_year,
         wk.value_weight,
-        1.0 + abs(wk.jobseeker_value_bonus),
+        value_range,
         wk.employer_support_weight,
+        wk.time_weight_per_10_hours * shortest / 10.0,
     )
     pool = pool[s.uniform("enrol", step, pool) < bound]
     pool = pool[~np.isin(pool, taken)]
@@ -270,7 +304,6 @@ def _self_enrolment(
     fee = _fee(c, world, mod, prov, rpl)
     wage = np.zeros(len(idle))
     q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step))
-    accept_share = _share_by_region(sm.accepts, sm.region, len(c.region_names))
     value = accept_share[w.region[idle]] + wk.jobseeker_value_bonus * w.jobseeker[idle]
     flexible = _FLEXIBLE[p.delivery[prov]]
     relief = np.where(flexible, wk.flexible_delivery_relief, 0.0)
@@ -278,7 +311,7 @@ def _self_enrolment(
     rural_classroom = c.region_rural[w.region[idle]] & (p.delivery[prov] == DELIVERIES.index("classroom"))
     firm = w.firm[idle]
     employer_accepts = (firm >= 0) & sm.accepts[np.maximum(firm, 0)]
-    hours = np.where(rpl, 8.0, c.hours[mod])
+    hours = np.where(rpl, _RPL_HOURS, c.hours[mod])
     prob = enrolment_probability(
         wk.enrol_rate_per_year,
         value,

@@ -95,17 +95,33 @@ def trust_update(trust: np.ndarray, signal: np.ndarray, adjust_per_year: float) 
 
 
 def enrolment_bound(
-    base_per_year: float, value_weight: float, value_max: float, employer_support_weight: float
+    base_per_year: float,
+    value_weight: float,
+    value_range: tuple[float, float],
+    employer_support_weight: float,
+    min_time_term: float,
 ) -> float:
-    """An upper bound of ``enrolment_probability`` over all workers (costs, time, distance >= 0).
+    """An upper bound of ``enrolment_probability`` over the workers deciding this week.
 
     Why: drawing the keyed uniform first and evaluating the full rule only where the draw falls
-    under this bound gives exactly the same decisions at a fraction of the cost (thinning).
+    under this bound gives exactly the same decisions at a fraction of the cost (thinning). The
+    bound takes the best value a worker can see this week, no cost, no distance, and the shortest
+    module; it must never be below the true probability, or decisions would change.
     """
-    best_value = abs(value_weight) * (max(abs(value_max), 0.0) + 0.5)
-    return float(weekly(base_per_year * np.exp(best_value + max(0.0, employer_support_weight))))
+    lo, hi = value_range
+    best_value = value_weight * ((hi if value_weight >= 0 else lo) - 0.5)
+    utility = best_value + max(0.0, employer_support_weight) - min_time_term
+    return float(weekly(base_per_year * np.exp(utility)))
 
 
-def sponsorship_bound(base_per_year: float, trust_weight: float) -> float:
-    """An upper bound of ``sponsorship_probability`` (need <= 1, trust in [0, 1], costs >= 0)."""
-    return float(weekly(base_per_year * np.exp(abs(trust_weight) * 0.5)))
+def sponsorship_bound(
+    base_per_year: float,
+    trust_weight: float,
+    trust_range: tuple[float, float],
+    downtime_weight: float,
+    min_downtime: float,
+) -> float:
+    """An upper bound of ``sponsorship_probability`` (need <= 1, no cost) for thinning."""
+    lo, hi = trust_range
+    best = trust_weight * ((hi if trust_weight >= 0 else lo) - 0.5) - downtime_weight * min_downtime
+    return float(weekly(base_per_year * np.exp(best)))
