@@ -7,6 +7,7 @@ paired. Runs go through ``concurrent.futures``; the executor is passed in or mad
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -102,7 +103,9 @@ class Experiment:
         ]
         seeds = [rep_seed(self.seed, r) for r in range(self.reps)]
         own = executor is None and jobs > 1
-        pool = ProcessPoolExecutor(max_workers=jobs) if own else executor
+        # spawn: worker processes start clean (forking a threaded parent can deadlock)
+        ctx = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) if own else executor
         try:
             for res in self.results:
                 t0 = time.perf_counter()

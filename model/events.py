@@ -62,7 +62,7 @@ class EventLog:
     """Append-only columnar log; chunks are concatenated once, at the end of the run."""
 
     def __init__(self) -> None:
-        self._chunks: dict[str, list[np.ndarray]] = {c: [] for c in COLUMNS}
+        self._chunks: dict[str, list[np.ndarray | tuple[float, int]]] = {c: [] for c in COLUMNS}
         self._n = 0
 
     def __len__(self) -> int:
@@ -98,22 +98,24 @@ class EventLog:
                 break
         if n == 0:
             return
-        self._chunks["step"].append(np.full(n, step, dtype=np.int32))
-        self._chunks["kind"].append(np.full(n, int(kind), dtype=np.int8))
+        # Scalars are kept as (value, n) and expanded once, in to_frame: most columns of most
+        # events are constants (-1 ids, NaN values), and this keeps emission cheap.
+        self._chunks["step"].append((step, n))
+        self._chunks["kind"].append((int(kind), n))
         for name, v in cols:
-            dtype = COLUMNS[name]
             if isinstance(v, np.ndarray) and v.ndim == 1:
                 if len(v) != n:
                     raise ValueError(f"event column {name}: {len(v)} values, expected {n}")
-                self._chunks[name].append(v.astype(dtype))
+                self._chunks[name].append(v.astype(COLUMNS[name]))
             else:
-                self._chunks[name].append(np.full(n, v, dtype=dtype))
+                self._chunks[name].append((v, n))
         self._n += n
 
     def to_frame(self) -> pd.DataFrame:
         """All events as a DataFrame, ordered as emitted (by step, then phase)."""
-        data = {
-            c: (np.concatenate(chunks) if chunks else np.empty(0, dtype=COLUMNS[c]))
-            for c, chunks in self._chunks.items()
-        }
+        data = {}
+        for c, chunks in self._chunks.items():
+            dtype = COLUMNS[c]
+            parts = [x if isinstance(x, np.ndarray) else np.full(x[1], x[0], dtype=dtype) for x in chunks]
+            data[c] = np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
         return pd.DataFrame(data)
