@@ -19,8 +19,9 @@ from typing import Any
 import pandas as pd
 
 from analysis.experiment import Experiment
-from analysis.summary import differences, summarise
+from analysis.summary import differences, interval, summarise
 from model import __version__
+from model.funders import FUNDER_METRICS
 
 __all__ = ["OutputError", "prepare_out", "finish_out", "write_results", "manifest"]
 
@@ -98,6 +99,62 @@ def manifest(exp: Experiment, argv: list[str], seconds: float, overrides: list[s
     }
 
 
+def _write_funders(exp: Experiment, staging: Path) -> dict[str, pd.DataFrame]:
+    """Write the funders' tables.
+
+    funders.csv (mean and 95 % interval per scenario, instrument and figure), funders_runs.csv,
+    funders_breakdown.csv (who the money reached) and ledger.parquet (every payment).
+    """
+    runs, parts, ledgers = [], [], []
+    for r in exp.results:
+        for rep, run in enumerate(r.runs):
+            runs += [{"scenario": r.label, "rep": rep, **row} for row in run.funders]
+            if run.breakdown is not None and not run.breakdown.empty:
+                parts.append(run.breakdown.assign(scenario=r.label, rep=rep))
+            if run.ledger is not None and not run.ledger.empty:
+                ledgers.append(run.ledger.assign(scenario=r.label, rep=rep))
+    if not runs:
+        return {}
+    per_run = pd.DataFrame(runs)
+    per_run.to_csv(staging / "funders_runs.csv", index=False)
+    rows = []
+    for (scenario, instrument), grp in per_run.groupby(["scenario", "instrument"], sort=False):
+        start = next(r.loaded.config.start_date for r in exp.results if r.label == scenario)
+        for metric in FUNDER_METRICS:
+            mean, lo, hi, n = interval(grp[metric].to_numpy(float))
+            row = {
+                "scenario": scenario,
+                "instrument": instrument,
+                "kind": grp["kind"].iloc[0],
+                "figure": metric,
+                "n": n,
+                "mean": mean,
+                "lo": lo,
+                "hi": hi,
+            }
+            if metric == "first_refusal_week":
+                weeks = grp[metric].dropna()
+                row["first_refusal_month"] = (
+                    (start + dt.timedelta(weeks=float(weeks.min()))).strftime("%Y-%m") if len(weeks) else ""
+                )
+            rows.append(row)
+    funders = pd.DataFrame(rows)
+    funders.to_csv(staging / "funders.csv", index=False)
+    tables = {"funders": funders, "funders_runs": per_run}
+    if parts:
+        both = pd.concat(parts, ignore_index=True)
+        reps = both.groupby("scenario")["rep"].nunique()
+        agg = both.groupby(["scenario", "instrument", "dimension", "group"], sort=False)[
+            ["spend_eur", "learners"]
+        ].sum()
+        agg = agg.div(reps.reindex(agg.index.get_level_values("scenario")).to_numpy(), axis=0).reset_index()
+        agg.to_csv(staging / "funders_breakdown.csv", index=False)
+        tables["funders_breakdown"] = agg
+    if ledgers:
+        pd.concat(ledgers, ignore_index=True).to_parquet(staging / "ledger.parquet", index=False)
+    return tables
+
+
 def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Write kpis.csv/.parquet, summary.csv, differences.csv (2+ scenarios), manifest.json, events."""
     kpis = pd.concat([r.kpis() for r in exp.results], ignore_index=True)
@@ -112,6 +169,7 @@ def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[
         diff = differences(whole, exp.results[0].label)
         diff.to_csv(staging / "differences.csv", index=False)
         tables["differences"] = diff
+    tables |= _write_funders(exp, staging)
     if exp.keep_events:
         frames = []
         for r in exp.results:

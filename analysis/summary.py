@@ -13,12 +13,13 @@ from scipy import stats
 
 from model.kpis import KPIS
 
-__all__ = ["summarise", "differences"]
+__all__ = ["summarise", "differences", "interval"]
 
 _KIND = {k.name: k for k in KPIS}
 
 
-def _interval(values: np.ndarray) -> tuple[float, float, float, int]:
+def interval(values: np.ndarray) -> tuple[float, float, float, int]:
+    """Mean and 95 % t-interval of the finite values, and their number."""
     v = values[np.isfinite(values)]
     n = len(v)
     if n == 0:
@@ -36,7 +37,7 @@ def summarise(whole: pd.DataFrame) -> pd.DataFrame:
     for scenario, grp in whole.groupby("scenario", sort=False):
         for k in KPIS:
             vals = grp[k.name].to_numpy(float)
-            mean, lo, hi, n = _interval(vals)
+            mean, lo, hi, n = interval(vals)
             finite = vals[np.isfinite(vals)]
             q = np.quantile(finite, [0.025, 0.975]) if len(finite) else [np.nan, np.nan]
             rows.append(
@@ -66,7 +67,7 @@ def differences(whole: pd.DataFrame, baseline: str) -> pd.DataFrame:
         g = grp.set_index("rep")
         for k in KPIS:
             diff = (g[k.name] - base[k.name]).to_numpy(float)
-            mean, lo, hi, n = _interval(diff)
+            mean, lo, hi, n = interval(diff)
             rows.append(
                 {
                     "scenario": scenario,

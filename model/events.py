@@ -40,9 +40,11 @@ class Event(IntEnum):
     TEACHERS_ASSIGNED = 19
     ASSESSORS_JOINED = 20
     REP_JOINED = 21
-    OVERHEAD = 22
+    AUDIT_COST = 22
     BUDGET_AVAILABLE = 23
     REP_LEFT = 24
+    OUTREACH_COST = 25
+    REFUSED = 26
 
 
 COLUMNS: dict[str, type] = {

@@ -14,7 +14,7 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["Status", "FIELDS", "World", "ActorArrays", "Globals"]
+__all__ = ["Status", "FIELDS", "STATIC", "World", "ActorArrays", "Globals"]
 
 
 class Status(IntEnum):
@@ -87,6 +87,18 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "pool": (np.float32, True),
         "day_grant_end": (np.int32, True),
     },
+}
+
+
+#: Attributes that never change within a run, as the engines report them (name -> actor, field).
+STATIC: dict[str, tuple[str, str]] = {
+    "worker.woman": ("workers", "woman"),
+    "worker.age_band": ("workers", "age_band"),
+    "worker.region": ("workers", "region"),
+    "worker.jobseeker": ("workers", "jobseeker"),
+    "worker.firm": ("workers", "firm"),
+    "firm.size_band": ("smes", "size_band"),
+    "firm.region": ("smes", "region"),
 }
 
 

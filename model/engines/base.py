@@ -19,12 +19,17 @@ class EngineRun:
     """One run: its event log, the static attributes KPIs need, and phase timings."""
 
     events: pd.DataFrame
-    worker_woman: np.ndarray
+    population: dict[str, np.ndarray]
     n_workers: int
     n_smes: int
     steps: int
     seconds: float
     phase_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def worker_woman(self) -> np.ndarray:
+        """Gender of each worker id (static), for the women's-share KPI."""
+        return self.population["worker.woman"]
 
 
 def run_engine(
@@ -53,7 +58,7 @@ def run_engine(
             on_step(t)
     return EngineRun(
         events=sim.log.to_frame(),
-        worker_woman=sim.worker_woman(),
+        population=sim.population(),
         n_workers=compiled.cfg.population.workers,
         n_smes=compiled.cfg.population.smes,
         steps=steps,

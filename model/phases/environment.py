@@ -122,7 +122,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     o = c.cfg.outreach
     weekly_cost = (o.smes.cost_eur_per_year + o.women.cost_eur_per_year + o.rural.cost_eur_per_year) / 52.0
     if weekly_cost > 0:
-        log.emit(Event.OVERHEAD, step, c.day0(step), value=weekly_cost / c.w_scale)
+        log.emit(Event.OUTREACH_COST, step, c.day0(step), value=weekly_cost / c.w_scale)
     if step == 0:
         _initial_state_events(world, c, log)
 

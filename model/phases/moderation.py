@@ -68,7 +68,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
         module=w.module[ko],
         value=cycle[~passed],
     )
-    log.emit(Event.OVERHEAD, step, day, worker=done, value=mod.cost_per_audit_eur)
+    log.emit(Event.AUDIT_COST, step, day, worker=done, value=mod.cost_per_audit_eur)
     issue_days = np.where(p.edc[w.provider[ok]], ver.edc_issue_days, ver.paper_issue_days)
     w.status[ok] = Status.ISSUING
     w.day_due[ok] = (day[passed] + np.round(issue_days)).astype(np.int32)

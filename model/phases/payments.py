@@ -14,7 +14,7 @@ from model.rules import funding
 from model.state import World
 from model.streams import Streams
 
-READS = {"workers.commit", "workers.stage", "workers.firm", "workers.provider"}
+READS = {"workers.commit", "workers.stage", "workers.firm", "workers.provider", "workers.module"}
 WRITES = {"workers.commit"}
 
 
@@ -35,6 +35,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
             worker=due,
             firm=w.firm[due],
             provider=w.provider[due],
+            module=w.module[due],
             instrument=k,
             value=amount,
         )

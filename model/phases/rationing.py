@@ -48,7 +48,17 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     it = world.scratch.pop("intents")
     w, sm = world.workers, world.smes
     priority = s.uniform("priority", step, it.worker)
-    won = funding.ration(world, c, it.quote, it.worker, it.provider, priority)
+    won, refused_by = funding.ration(world, c, it.quote, it.worker, it.provider, priority)
+    lost = np.flatnonzero(refused_by >= 0)
+    log.emit(
+        Event.REFUSED,
+        step,
+        c.day0(step) + s.day_in_week("day.enrol", step, it.worker[lost]),
+        worker=it.worker[lost],
+        instrument=refused_by[lost],
+        module=it.module[lost],
+        value=it.quote.amount[lost, refused_by[lost]],
+    )
     funding.commit(world, c, it.quote, it.worker, it.provider, won)
     ids = it.worker[won]
     day = c.day0(step) + s.day_in_week("day.enrol", step, ids)

@@ -167,13 +167,17 @@ def _pool(world: World, inst: InstrumentSpec) -> np.ndarray:
     return world.globals.pool[k : k + 1]
 
 
-def ration(world: World, c: Compiled, q: Quote, worker, provider, priority: np.ndarray) -> np.ndarray:
+def ration(
+    world: World, c: Compiled, q: Quote, worker, provider, priority: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Who keeps their quoted funding when pools are finite: priority order, instrument by instrument.
 
     A candidate refused by any instrument they were counting on does not enrol this week (they may
-    try again next week), so no-one enrols on funding that was not there.
+    try again next week), so no-one enrols on funding that was not there. Returns (kept, index of
+    the instrument that refused each candidate or -1): refusals tell funders when a budget ran out.
     """
     alive = np.ones(len(worker), dtype=bool)
+    refused_by = np.full(len(worker), -1, dtype=np.int64)
     for inst in c.instruments:
         want = alive & (q.amount[:, inst.index] > 0)
         if not want.any():
@@ -186,7 +190,8 @@ def ration(world: World, c: Compiled, q: Quote, worker, provider, priority: np.n
         balance = _pool(world, inst)[g]
         refused = within > balance + 1e-9
         alive[idx[order[refused]]] = False
-    return alive
+        refused_by[idx[order[refused]]] = inst.index
+    return alive, refused_by
 
 
 def commit(world: World, c: Compiled, q: Quote, worker, provider, winners: np.ndarray) -> None:

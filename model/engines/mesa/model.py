@@ -19,7 +19,7 @@ from model.compiled import Compiled
 from model.engines.mesa.agents import SME, Funder, ModerationPanel, Provider, Worker
 from model.events import EventLog
 from model.phases import PHASES
-from model.state import FIELDS, Globals, Status, World
+from model.state import FIELDS, STATIC, Globals, Status, World
 from model.streams import Streams
 from model.synthesis import synthesise
 
@@ -124,9 +124,13 @@ class MicroCredentialModel(mesa.Model):
             self.phase_seconds[name] += time.perf_counter() - t0
         self.datacollector.collect(self)
 
-    def worker_woman(self) -> np.ndarray:
-        """Gender of each worker index (static), for the women's-share KPI."""
-        return np.array([a.woman for a in self.actors["workers"]], dtype=bool)
+    def _static(self, actor: str, attr: str) -> np.ndarray:
+        dtype = FIELDS[actor][attr][0]
+        return np.array([getattr(a, attr) for a in self.actors[actor]], dtype=dtype)
+
+    def population(self) -> dict[str, np.ndarray]:
+        """Static attributes of workers and firms, for KPIs and funders' breakdowns."""
+        return {name: np.asarray(self._static(actor, attr)) for name, (actor, attr) in STATIC.items()}
 
 
 def _per_agent(values: np.ndarray) -> list:

@@ -9,6 +9,7 @@ import numpy as np
 from model.compiled import Compiled
 from model.events import EventLog
 from model.phases import PHASES
+from model.state import STATIC
 from model.streams import Streams
 from model.synthesis import synthesise
 
@@ -34,6 +35,9 @@ class VectorModel:
             self.phase_seconds[name] += time.perf_counter() - t0
         self.steps += 1
 
-    def worker_woman(self) -> np.ndarray:
-        """Gender of each worker id (static), for the women's-share KPI."""
-        return self.world.workers.woman.copy()
+    def _static(self, actor: str, attr: str) -> np.ndarray:
+        return getattr(getattr(self.world, actor), attr).copy()
+
+    def population(self) -> dict[str, np.ndarray]:
+        """Static attributes of workers and firms, for KPIs and funders' breakdowns."""
+        return {name: np.asarray(self._static(actor, attr)) for name, (actor, attr) in STATIC.items()}
