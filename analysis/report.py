@@ -1,0 +1,927 @@
+"""The workshop report: one self-contained ``report.html`` built from the result tables.
+
+Why one file with Plotly's JavaScript inlined: workshops happen in rooms without reliable networks,
+and the report is mailed to stakeholders afterwards; a single file that opens offline in any browser
+survives both. Everything shown comes from the tables ``write_results`` returns (or writes:
+``load_results`` reads a result folder back), the manifest and, for the parameter tables, the loaded
+scenarios. Chart builders are small functions returning ``plotly`` figures, so the dashboard and the
+slide images (``analysis.images``) draw the same charts.
+
+Colours: women's share has a numeric target (at least 10 % women among learners, report L698); it is
+coloured against the target. No other KPI has a numeric target in the evidence, so those are
+coloured by their declared direction (``KPI.direction``) relative to the baseline: green when the
+95 % interval of the paired difference lies on the better side of zero, red when on the worse side,
+grey when the interval includes zero. The report says so in words.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+from plotly.subplots import make_subplots
+from scipy import stats
+
+from model.kpis import KPI, KPIS
+from model.params import LoadedScenario
+
+__all__ = [
+    "Target",
+    "TARGETS",
+    "HEADLINE",
+    "kpi_title",
+    "axis_label",
+    "status",
+    "band_table",
+    "trajectory_figure",
+    "difference_figure",
+    "funders_figure",
+    "scorecard_figure",
+    "differing_parameters",
+    "build_report",
+    "write_report",
+    "load_results",
+    "report_from_dir",
+    "workshop_title",
+]
+
+_KPI = {k.name: k for k in KPIS}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A numeric KPI target from the evidence: ``value`` with ``op`` (``>=`` or ``<=``)."""
+
+    op: str
+    value: float
+    text: str
+
+    def met(self, x: float) -> bool:
+        """Whether ``x`` meets the target."""
+        return x >= self.value if self.op == ">=" else x <= self.value
+
+
+#: Targets drawn on the charts and used for colouring (only those the evidence states).
+TARGETS: dict[str, Target] = {
+    "women_share": Target(">=", 0.10, "at least 10 % women among learners (pilot KPI, report L698)"),
+}
+
+#: The KPIs on slides and dashboard cards, in this order.
+HEADLINE = (
+    "women_share",
+    "employer_acceptance_rate",
+    "credentials_issued",
+    "enrolment_to_credential_days",
+    "moderation_cycle_days",
+    "spend_per_credential_eur",
+)
+
+#: Plain-language titles for a non-modeller; KPIs added later fall back to their description.
+_TITLES = {
+    "stakeholders_involved": "Stakeholders involved (teachers, panel assessors, employer representatives)",
+    "moderation_cycle_days": "Moderation cycle: days from assessment to audit",
+    "moderation_backlog": "Moderation backlog: sampled assessments waiting for audit",
+    "moderation_backlog_age_days": "Age of the moderation backlog",
+    "employer_acceptance_rate": "Employers (SMEs) accepting micro-credentials",
+    "verification_success_rate": "Credential authenticity checks that succeed",
+    "enrolments": "Enrolments",
+    "enrolments_cum": "Enrolments since the start",
+    "women_share": "Women's share of learners",
+    "enrolment_to_credential_days": "Days from enrolment to credential",
+    "in_pipeline": "Learners in the pipeline (enrolled, not yet certified)",
+    "in_pipeline_age_days": "Days spent so far by learners in the pipeline",
+    "sme_awareness_rate": "Workshops (SMEs) aware of micro-credentials",
+    "worker_awareness_rate": "Workers aware of micro-credentials",
+    "credentials_issued": "Credentials issued",
+    "completion_rate": "Completion rate",
+    "dropout_rate": "Dropout rate",
+    "public_spend_eur": "Public spend",
+    "spend_per_credential_eur": "Public spend per credential",
+    "budget_utilisation": "Share of the available budget paid out",
+    "deadweight_share": "Deadweight: funded learners who would have trained anyway",
+}
+
+_GROUPS = (
+    (
+        "Pilot KPIs (report L692–700)",
+        (
+            "women_share",
+            "employer_acceptance_rate",
+            "verification_success_rate",
+            "moderation_cycle_days",
+            "enrolment_to_credential_days",
+            "enrolments_cum",
+            "stakeholders_involved",
+        ),
+    ),
+    (
+        "Reach and pipeline",
+        (
+            "sme_awareness_rate",
+            "worker_awareness_rate",
+            "enrolments",
+            "credentials_issued",
+            "completion_rate",
+            "dropout_rate",
+            "in_pipeline",
+            "in_pipeline_age_days",
+            "moderation_backlog",
+            "moderation_backlog_age_days",
+        ),
+    ),
+    ("Funders", ("public_spend_eur", "spend_per_credential_eur", "budget_utilisation", "deadweight_share")),
+)
+
+_PALETTE = ("#333333", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
+_STATUS_COLOUR = {
+    "better": "#cdebd3",
+    "worse": "#f6d0d3",
+    "unclear": "#eeeeee",
+    "meets": "#cdebd3",
+    "misses": "#f6d0d3",
+    "uncertain": "#fbeebc",
+    "": "#ffffff",
+}
+
+
+# -- labels and numbers -----------------------------------------------------------------------------
+def kpi_title(name: str) -> str:
+    """Plain title of a KPI (what a chart of it shows)."""
+    k = _KPI.get(name)
+    return _TITLES.get(name) or (k.description[:1].upper() + k.description[1:] if k else name)
+
+
+def _is_share(name: str) -> bool:
+    k = _KPI.get(name)
+    return bool(k and k.unit == "share")
+
+
+def _scale(name: str) -> float:
+    return 100.0 if _is_share(name) else 1.0
+
+
+def axis_label(name: str, *, diff: bool = False, cumulative: bool = False) -> str:
+    """Axis title with the unit, e.g. ``women's share (% of learners)``."""
+    k = _KPI.get(name)
+    unit = k.unit if k else ""
+    if unit == "share":
+        unit = "percentage points" if diff else "%"
+    elif unit == "EUR":
+        unit = "EUR"
+    what = "difference" if diff else ("total since the start" if cumulative else "")
+    return f"{what} ({unit})".strip() if what else f"{unit}"
+
+
+def _num(x: float, name: str = "", diff: bool = False) -> str:
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    x = x * _scale(name)
+    sign = "+" if diff and x > 0 else ""
+    a = abs(x)
+    if a >= 1e6:
+        s = f"{x / 1e6:,.2f} M"
+    elif a >= 1e4:
+        s = f"{x:,.0f}"
+    elif a >= 100:
+        s = f"{x:,.0f}"
+    elif a >= 10:
+        s = f"{x:.1f}"
+    else:
+        s = f"{x:.2f}"
+    suffix = (" pp" if diff else " %") if _is_share(name) else ""
+    return f"{sign}{s}{suffix}"
+
+
+def _esc(x: Any) -> str:
+    return html.escape(str(x))
+
+
+# -- colours ----------------------------------------------------------------------------------------
+def status(kpi: str, mean: float, lo: float, hi: float, *, diff: bool) -> str:
+    """Colour class of a cell.
+
+    For a KPI with a target (``diff=False``, the scenario's own value): ``meets`` when the whole
+    95 % interval meets it, ``misses`` when none of it does, ``uncertain`` otherwise. For a paired
+    difference against the baseline (``diff=True``): ``better``/``worse`` by the KPI's direction
+    when the interval excludes zero, ``unclear`` when it includes zero, ``""`` for info KPIs.
+    """
+    if not diff:
+        t = TARGETS.get(kpi)
+        if t is None or not np.isfinite(mean):
+            return ""
+        lo_, hi_ = (lo, hi) if np.isfinite(lo) and np.isfinite(hi) else (mean, mean)
+        if t.met(lo_) and t.met(hi_):
+            return "meets"
+        if not t.met(lo_) and not t.met(hi_):
+            return "misses"
+        return "uncertain"
+    k = _KPI.get(kpi)
+    if k is None or k.direction == "info" or not np.isfinite(mean):
+        return ""
+    if not (np.isfinite(lo) and np.isfinite(hi)) or (lo <= 0 <= hi):
+        return "unclear"
+    up = lo > 0
+    return "better" if up == (k.direction == "max") else "worse"
+
+
+# -- tables from the results ------------------------------------------------------------------------
+def _kpis_in(summary: pd.DataFrame) -> list[KPI]:
+    present = set(summary["kpi"])
+    return [k for k in KPIS if k.name in present]
+
+
+def _labels(summary: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(summary["scenario"]))
+
+
+def band_table(kpis: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Per scenario and week: mean over replications and the 95 % interval of the mean.
+
+    Flows are accumulated first (a chart of a flow shows the total since the start, as the
+    scorecard does).
+    """
+    k = _KPI.get(name)
+    df = kpis[["scenario", "rep", "step", name]].copy()
+    if k is not None and k.kind == "flow":
+        df[name] = df.groupby(["scenario", "rep"], sort=False)[name].cumsum()
+    g = df.groupby(["scenario", "step"], sort=False)[name]
+    out = g.agg(["mean", "std", "count"]).reset_index()
+    n = out["count"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
+        half = t * out["std"].to_numpy(float) / np.sqrt(n)
+    # every KPI is non-negative and shares are at most 1: a band never leaves what is possible
+    top = 1.0 if _is_share(name) else np.inf
+    out["lo"] = np.clip(out["mean"] - half, 0.0, top)
+    out["hi"] = np.clip(out["mean"] + half, 0.0, top)
+    return out
+
+
+# -- chart builders ---------------------------------------------------------------------------------
+def _colour(i: int) -> str:
+    return _PALETTE[i % len(_PALETTE)]
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 15}},
+        xaxis_title=x,
+        yaxis_title=y,
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.25},
+        font={"family": "Segoe UI, Helvetica, Arial, sans-serif", "size": 12},
+    )
+    return fig
+
+
+def _band_traces(fig: go.Figure, sub: pd.DataFrame, label: str, colour: str, scale: float) -> None:
+    ok = sub[np.isfinite(sub["lo"]) & np.isfinite(sub["hi"])]
+    x, lo, hi = ok["step"].to_numpy(), ok["lo"].to_numpy() * scale, ok["hi"].to_numpy() * scale
+    if len(ok):
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([x, x[::-1]]),
+                y=np.round(np.concatenate([hi, lo[::-1]]), 6),
+                fill="toself",
+                fillcolor=_rgba(colour, 0.18),
+                line={"width": 0},
+                hoverinfo="skip",
+                legendgroup=label,
+                showlegend=False,
+                name=f"{label} 95 % interval",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=sub["step"].to_numpy(),
+            y=np.round(sub["mean"].to_numpy() * scale, 6),
+            mode="lines",
+            line={"color": colour, "width": 2},
+            name=label,
+            legendgroup=label,
+            hovertemplate=f"{_esc(label)}<br>week %{{x}}: %{{y:.3~g}}<extra></extra>",
+        )
+    )
+
+
+def _target_line(fig: go.Figure, name: str) -> None:
+    t = TARGETS.get(name)
+    if t is not None:
+        fig.add_hline(
+            y=t.value * _scale(name),
+            line={"dash": "dash", "color": "#2ca02c"},
+            annotation_text=f"target {t.op.replace('>=', '≥').replace('<=', '≤')} {_num(t.value, name)}",
+            annotation_position="top left",
+        )
+
+
+def _y_range(bands: pd.DataFrame, name: str) -> list[float]:
+    """From 0 to a little above the bulk of the bands.
+
+    Early weeks with a handful of events (a ratio over two enrolments) must not squash the chart.
+    """
+    hi = bands["hi"].where(np.isfinite(bands["hi"]), bands["mean"]).dropna()
+    top = float(max(np.quantile(hi, 0.97) if len(hi) else 0.0, bands["mean"].max(skipna=True) or 0.0))
+    t = TARGETS.get(name)
+    top = max(top, t.value * 1.2 if t else 0.0) * 1.08 or 1.0
+    return [0.0, top * _scale(name)]
+
+
+def trajectory_figure(kpis: pd.DataFrame, name: str, labels: Sequence[str] | None = None) -> go.Figure:
+    """Mean trajectory of one KPI per scenario, with its 95 % interval band and any target."""
+    bands = band_table(kpis, name)
+    labels = list(labels) if labels is not None else list(dict.fromkeys(bands["scenario"]))
+    fig = go.Figure()
+    for i, label in enumerate(labels):
+        _band_traces(fig, bands[bands["scenario"] == label], label, _colour(i), _scale(name))
+    _target_line(fig, name)
+    fig.update_yaxes(range=_y_range(bands, name))
+    k = _KPI.get(name)
+    cumulative = bool(k and k.kind == "flow")
+    title = kpi_title(name) + (" (total since the start)" if cumulative else "")
+    return _layout(
+        fig, title, "week since the start of the scenario", axis_label(name, cumulative=cumulative)
+    )
+
+
+def difference_figure(diff: pd.DataFrame, name: str) -> go.Figure:
+    """Paired difference against the baseline per scenario, with its 95 % interval."""
+    d = diff[diff["kpi"] == name]
+    scale = _scale(name)
+    colours = [
+        {"better": "#2ca02c", "worse": "#d62728"}.get(status(name, r.diff, r.lo, r.hi, diff=True), "#777777")
+        for r in d.itertuples()
+    ]
+    fig = go.Figure(
+        go.Scatter(
+            x=d["diff"].to_numpy() * scale,
+            y=d["scenario"].tolist(),
+            mode="markers",
+            marker={"size": 11, "color": colours},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": ((d["hi"] - d["diff"]) * scale).to_numpy(),
+                "arrayminus": ((d["diff"] - d["lo"]) * scale).to_numpy(),
+                "color": "#555555",
+            },
+            hovertemplate="%{y}: %{x:.3~g}<extra></extra>",
+            name="difference",
+            showlegend=False,
+        )
+    )
+    fig.add_vline(x=0, line={"color": "#999999"})
+    base = d["baseline"].iloc[0] if len(d) else "baseline"
+    fig.update_yaxes(autorange="reversed")
+    return _layout(
+        fig,
+        f"{kpi_title(name)}<br><sup>change against {_esc(base)} (scenario minus baseline)</sup>",
+        axis_label(name, diff=True),
+        "",
+        height=130 + 45 * max(len(d), 1),
+    )
+
+
+_FUNDER_KPIS = ("public_spend_eur", "spend_per_credential_eur", "budget_utilisation", "deadweight_share")
+
+
+def funders_figure(summary: pd.DataFrame) -> go.Figure:
+    """The four funders' figures per scenario (whole-run KPIs, all instruments) with 95 % intervals."""
+    fig = make_subplots(rows=1, cols=4, subplot_titles=[kpi_title(k) for k in _FUNDER_KPIS])
+    _layout(fig, "Funders' figures per scenario (whole run, all instruments)", "", "", height=440)
+    labels = _labels(summary)
+    for col, name in enumerate(_FUNDER_KPIS, start=1):
+        s = summary[summary["kpi"] == name].set_index("scenario").reindex(labels)
+        scale = _scale(name)
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=s["mean"].to_numpy() * scale,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": ((s["hi"] - s["mean"]) * scale).to_numpy(),
+                    "arrayminus": ((s["mean"] - s["lo"]) * scale).to_numpy(),
+                },
+                marker_color=[_colour(i) for i in range(len(labels))],
+                showlegend=False,
+                name=kpi_title(name),
+                hovertemplate="%{x}: %{y:,.3~g}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        unit = "EUR, total over the run" if name == "public_spend_eur" else axis_label(name)
+        fig.update_yaxes(title_text=unit, row=1, col=col)
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def scorecard_figure(summary: pd.DataFrame, diff: pd.DataFrame | None, names: Sequence[str]) -> go.Figure:
+    """The scorecard as a coloured grid (for slides): KPIs × scenarios, mean and interval."""
+    labels = _labels(summary)
+    z, text = [], []
+    codes = {"": 0, "unclear": 1, "uncertain": 2, "better": 3, "meets": 3, "worse": 4, "misses": 4}
+    for name in names:
+        row_z, row_t = [], []
+        for label in labels:
+            st, cell = _cell(summary, diff, name, label)
+            row_z.append(codes[st])
+            row_t.append(cell.replace("\n", "<br>"))
+        z.append(row_z)
+        text.append(row_t)
+    scale = [
+        [0.0, "#ffffff"],
+        [0.2, "#ffffff"],
+        [0.2, "#eeeeee"],
+        [0.4, "#eeeeee"],
+        [0.4, "#fbeebc"],
+        [0.6, "#fbeebc"],
+        [0.6, "#cdebd3"],
+        [0.8, "#cdebd3"],
+        [0.8, "#f6d0d3"],
+        [1.0, "#f6d0d3"],
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=labels,
+            y=[kpi_title(n) for n in names],
+            text=text,
+            texttemplate="%{text}",
+            colorscale=scale,
+            zmin=0,
+            zmax=4,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            hoverinfo="skip",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(side="top")
+    return _layout(fig, "Scorecard: mean [95 % interval] per scenario", "", "", height=140 + 70 * len(names))
+
+
+# -- scorecard cells --------------------------------------------------------------------------------
+def _row(table: pd.DataFrame, label: str, name: str, col: str = "scenario") -> pd.Series | None:
+    r = table[(table[col] == label) & (table["kpi"] == name)]
+    return r.iloc[0] if len(r) else None
+
+
+def _cell(summary: pd.DataFrame, diff: pd.DataFrame | None, name: str, label: str) -> tuple[str, str]:
+    r = _row(summary, label, name)
+    if r is None:
+        return "", "n/a"
+    text = f"{_num(r['mean'], name)}\n[{_num(r['lo'], name)}, {_num(r['hi'], name)}]"
+    st = status(name, r["mean"], r["lo"], r["hi"], diff=False)
+    if not st and diff is not None:
+        d = _row(diff, label, name)
+        if d is not None:
+            st = status(name, d["diff"], d["lo"], d["hi"], diff=True)
+    return st, text
+
+
+# -- parameters -------------------------------------------------------------------------------------
+def differing_parameters(scenarios: Sequence[LoadedScenario]) -> pd.DataFrame:
+    """Parameters whose value differs between the scenarios: one row per key, a column per scenario.
+
+    Columns ``key``, then per scenario its value (JSON text) and ``<i>:kind``/``<i>:source`` for
+    the provenance of scenario ``i``.
+    """
+    tables = [{k: (v, p) for k, v, p in s.parameters()} for s in scenarios]
+    keys = list(dict.fromkeys(k for t in tables for k in t))
+    rows = []
+    for key in keys:
+        vals = [json.dumps(t[key][0], default=str) if key in t else "—" for t in tables]
+        if len(set(vals)) < 2:
+            continue
+        row: dict[str, Any] = {"key": key}
+        for i, (t, v) in enumerate(zip(tables, vals, strict=True)):
+            row[f"{i}:value"] = v
+            row[f"{i}:kind"] = t[key][1].kind if key in t else ""
+            row[f"{i}:source"] = t[key][1].describe() if key in t else "not in this scenario"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# -- HTML -------------------------------------------------------------------------------------------
+_CSS = """
+body{font-family:"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#1f3b57;color:#fff;padding:18px 28px}header h1{margin:0 0 6px;font-size:24px}
+header p{margin:2px 0;opacity:.9}nav{background:#e8eef3;padding:8px 28px;position:sticky;top:0;z-index:5}
+nav a{margin-right:16px;color:#1f3b57;text-decoration:none;font-weight:600}
+main{padding:8px 28px 40px;max-width:1500px}section{margin-top:26px}h2{border-bottom:2px solid #1f3b57}
+.note{background:#fff;border-left:4px solid #1f3b57;padding:8px 14px;margin:10px 0;max-width:1100px}
+table{border-collapse:collapse;background:#fff;font-size:13px;margin:8px 0}
+th,td{border:1px solid #ddd;padding:5px 8px;vertical-align:top}th{background:#f0f3f6;text-align:left}
+td.num{text-align:right;white-space:nowrap}td small,th small{color:#666;font-weight:normal}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:14px}
+.chart{background:#fff;border:1px solid #e3e3e3;padding:4px}
+.legend span{display:inline-block;padding:2px 8px;margin-right:6px;border:1px solid #ccc}
+details{margin:8px 0}pre{background:#fff;border:1px solid #ddd;padding:10px;overflow:auto;max-height:500px}
+"""
+
+
+def _figure_html(fig: go.Figure, div_id: str) -> str:
+    body = pio.to_html(
+        fig,
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        config={"displaylogo": False, "responsive": True},
+    )
+    return f'<div class="chart">{body}</div>'
+
+
+def _grouped(names: Sequence[str]) -> list[tuple[str, list[str]]]:
+    seen: set[str] = set()
+    out = []
+    for title, members in _GROUPS:
+        m = [n for n in members if n in names]
+        seen |= set(m)
+        if m:
+            out.append((title, m))
+    rest = [n for n in names if n not in seen]
+    if rest:
+        out.append(("Other KPIs", rest))
+    return out
+
+
+def _ci(lo: float, hi: float, name: str, diff: bool = False) -> str:
+    return f"[{_num(lo, name, diff)}, {_num(hi, name, diff)}]"
+
+
+def _numcell(value: str, ci: str, st: str = "", attrs: str = "") -> str:
+    return (
+        f'<td class="num {st}" style="background:{_STATUS_COLOUR[st]}"{attrs}>'
+        f"<b>{_esc(value)}</b><br><small>{_esc(ci)}</small></td>"
+    )
+
+
+_BETTER = {"max": "higher is better", "min": "lower is better", "info": "for information"}
+
+
+def _scorecard_html(summary: pd.DataFrame, diff: pd.DataFrame | None) -> str:
+    labels = _labels(summary)
+    names = [k.name for k in _kpis_in(summary)]
+    head = "".join(
+        f"<th>{_esc(lb)}{' <small>(baseline)</small>' if i == 0 else ''}</th>" for i, lb in enumerate(labels)
+    )
+    rows = []
+    for group, members in _grouped(names):
+        rows.append(f'<tr><th colspan="{len(labels) + 1}">{_esc(group)}</th></tr>')
+        for name in members:
+            k = _KPI[name]
+            cells = []
+            for label in labels:
+                st, text = _cell(summary, diff, name, label)
+                mean, ci = text.split("\n")
+                tip = ""
+                d = _row(diff, label, name) if diff is not None else None
+                if d is not None:
+                    change = _num(d["diff"], name, True)
+                    tip = f"change against baseline: {change} {_ci(d['lo'], d['hi'], name, True)}"
+                attrs = f' title="{_esc(tip)}" data-kpi="{_esc(name)}" data-scenario="{_esc(label)}"'
+                cells.append(_numcell(mean, ci, st, attrs))
+            target = TARGETS.get(name)
+            extra = f"<br><small>target: {_esc(target.text)}</small>" if target else ""
+            rows.append(
+                f"<tr><td>{_esc(kpi_title(name))} <small>({_esc(axis_label(name))}; {_esc(name)}, "
+                f"{_esc(k.kind)}, {_BETTER[k.direction]})</small>{extra}</td>{''.join(cells)}</tr>"
+            )
+    legend = "".join(
+        f'<span style="background:{_STATUS_COLOUR[s]}">{t}</span>'
+        for s, t in (
+            ("meets", "meets the target / better than baseline"),
+            ("uncertain", "interval straddles the target"),
+            ("misses", "misses the target / worse than baseline"),
+            ("unclear", "no clear difference from baseline"),
+        )
+    )
+    return (
+        '<div class="note">Each cell: mean over the replications and, below, the 95 % interval of that mean. '
+        "Stocks are read at the horizon, flows are totals over the horizon, ratios are whole-run ratios. "
+        "Women's share is coloured against its target (at least 10 %, report L698). No other KPI has a "
+        "numeric target in the evidence, so the others are coloured by which way is better, against the "
+        "baseline: green or red only when the 95 % interval of the paired difference excludes zero. Hover "
+        "a cell for its difference from the baseline.</div>"
+        f'<p class="legend">{legend}</p>'
+        f'<table id="scorecard"><tr><th>KPI</th>{head}</tr>{"".join(rows)}</table>'
+    )
+
+
+def _differences_html(diff: pd.DataFrame, names: Sequence[str]) -> str:
+    labels = list(dict.fromkeys(diff["scenario"]))
+    head = "".join(f"<th>{_esc(lb)}</th>" for lb in labels)
+    rows = []
+    for name in names:
+        cells = []
+        for label in labels:
+            d = _row(diff, label, name)
+            if d is None:
+                cells.append("<td>n/a</td>")
+                continue
+            st = status(name, d["diff"], d["lo"], d["hi"], diff=True)
+            cells.append(_numcell(_num(d["diff"], name, True), _ci(d["lo"], d["hi"], name, True), st))
+        rows.append(
+            f"<tr><td>{_esc(kpi_title(name))} <small>({_esc(name)})</small></td>{''.join(cells)}</tr>"
+        )
+    return f'<table id="differences"><tr><th>KPI</th>{head}</tr>{"".join(rows)}</table>'
+
+
+_FUNDER_HEADS = {
+    "public_spend_eur": "public spend (EUR)",
+    "learners_funded": "learners funded",
+    "credentials_funded": "credentials funded",
+    "spend_per_credential_eur": "spend per credential (EUR)",
+    "budget_available_eur": "budget available (EUR)",
+    "budget_utilisation": "budget paid out (%)",
+    "first_refusal_week": "first applicant refused (month)",
+    "deadweight_share": "deadweight (%)",
+    "additional_credentials": "additional credentials",
+    "additional_credentials_per_1000_eur": "additional credentials per EUR 1,000",
+}
+
+
+def _funders_html(tables: Mapping[str, pd.DataFrame]) -> str:
+    summary = tables["summary"]
+    parts = [_figure_html(funders_figure(summary), "fig-funders")]
+    f = tables.get("funders")
+    if f is not None and not f.empty and {"scenario", "instrument", "figure", "mean"} <= set(f.columns):
+        rows = []
+        figures = list(dict.fromkeys(f["figure"]))
+        head = "".join(f"<th>{_esc(_FUNDER_HEADS.get(x, x.replace('_', ' ')))}</th>" for x in figures)
+        for (scen, instr), grp in f.groupby(["scenario", "instrument"], sort=False):
+            g = grp.set_index("figure")
+            cells = []
+            for x in figures:
+                if x not in g.index:
+                    cells.append("<td></td>")
+                    continue
+                r = g.loc[x]
+                if x == "first_refusal_week" and "first_refusal_month" in g.columns:
+                    month = r.get("first_refusal_month")
+                    cells.append(
+                        f'<td class="num">{_esc(month) if isinstance(month, str) and month else "never"}</td>'
+                    )
+                    continue
+                name = x if x in _KPI else ""
+                ci = _ci(r.get("lo", np.nan), r.get("hi", np.nan), name)
+                cells.append(_numcell(_num(r["mean"], name), ci))
+            rows.append(f"<tr><td>{_esc(scen)}</td><td>{_esc(instr)}</td>{''.join(cells)}</tr>")
+        parts.append(
+            "<h3>Per funding instrument (funders.csv)</h3>"
+            '<p class="note">Mean over replications with the 95 % interval. Euros and people at the scale of '
+            "the real sector. Deadweight: learners the instrument paid for who also enrol in the same world "
+            "(same random numbers) without that instrument.</p>"
+            f'<table id="funders"><tr><th>scenario</th><th>instrument</th>{head}</tr>{"".join(rows)}</table>'
+        )
+    elif f is None or f.empty:
+        parts.append(
+            '<p class="note">No per-instrument table in these results; the figures above are the whole-run '
+            "KPIs over all instruments.</p>"
+        )
+    return "".join(parts)
+
+
+def _parameters_html(scenarios: Sequence[LoadedScenario] | None, labels: Sequence[str]) -> str:
+    if not scenarios:
+        return '<p class="note">The scenario files were not available when this report was built.</p>'
+    if len(scenarios) < 2:
+        return "<p>One scenario: nothing to compare.</p>"
+    table = differing_parameters(scenarios)
+    if table.empty:
+        return "<p>All scenarios have the same parameter values.</p>"
+    head = "".join(f"<th>{_esc(lb)}</th>" for lb in labels)
+    rows = []
+    for r in table.to_dict("records"):
+        cells = "".join(
+            f'<td title="{_esc(r[f"{i}:source"])}">{_esc(r[f"{i}:value"])}'
+            f"<br><small>{_esc(r[f'{i}:kind'])}</small></td>"
+            for i in range(len(labels))
+        )
+        rows.append(f"<tr><td><code>{_esc(r['key'])}</code></td>{cells}</tr>")
+    return (
+        f'<p class="note">{len(table)} parameter values differ. Below each value is where it comes from '
+        "(hover for the full source or assumption).</p>"
+        f'<table id="parameters"><tr><th>parameter</th>{head}</tr>{"".join(rows)}</table>'
+    )
+
+
+def _assumptions_html(meta: Mapping[str, Any]) -> str:
+    rows = []
+    for s in meta.get("scenarios", []):
+        a, p = s.get("assumptions"), s.get("parameters")
+        share = f"{100 * a / p:.0f} %" if a is not None and p else "n/a"
+        rows.append(
+            f"<tr><td>{_esc(s.get('label', ''))}</td><td class='num'>{_esc(a)}</td>"
+            f"<td class='num'>{_esc(p)}</td><td class='num'>{share}</td></tr>"
+        )
+    return (
+        '<p class="note">Most behavioural magnitudes are assumptions: the evidence gives no value for them. '
+        "Each carries a plausible range. The 95 % intervals in this report come from chance alone "
+        "(replications at fixed parameters); they do not include what we do not know about these values. "
+        "<code>mcsim explain SCENARIO --kind assumption</code> lists them.</p>"
+        '<table id="assumptions"><tr><th>scenario</th><th>assumptions (incl. unsourced defaults)</th>'
+        f"<th>parameters</th><th>share</th></tr>{''.join(rows)}</table>"
+    )
+
+
+def _manifest_html(meta: Mapping[str, Any]) -> str:
+    facts = [
+        ("mcsim version", meta.get("mcsim_version")),
+        ("created", meta.get("created")),
+        ("command", " ".join(map(str, meta.get("command", [])))),
+        ("replications", meta.get("reps")),
+        ("base seed", meta.get("seed")),
+        ("engine", meta.get("engine")),
+        ("deadweight counterfactuals", meta.get("deadweight")),
+        ("overrides", ", ".join(meta.get("overrides", [])) or "none"),
+        ("python", meta.get("python")),
+        ("run time", f"{meta.get('seconds', 'n/a')} s"),
+    ]
+    rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in facts)
+    scen = "".join(
+        f"<tr><td>{_esc(s.get('label'))}</td><td><code>{_esc(s.get('path'))}</code></td>"
+        f"<td><code>{_esc(s.get('hash'))}</code></td><td>{_esc(s.get('engine'))}</td>"
+        f"<td class='num'>{_esc(s.get('seconds'))}</td></tr>"
+        for s in meta.get("scenarios", [])
+    )
+    seeds = meta.get("scenarios", [{}])[0].get("rep_seeds", []) if meta.get("scenarios") else []
+    deps = ", ".join(f"{k} {v}" for k, v in meta.get("dependencies", {}).items())
+    return (
+        f'<table id="manifest">{rows}</table>'
+        "<table><tr><th>scenario</th><th>file</th><th>content hash</th><th>engine</th><th>seconds</th></tr>"
+        f"{scen}</table>"
+        f"<p><b>Replication seeds</b> (shared by every scenario: common random numbers): "
+        f"<code>{_esc(', '.join(map(str, seeds)))}</code></p>"
+        f"<p><b>Dependencies</b>: {_esc(deps)}</p>"
+        "<p><code>mcsim rerun manifest.json --out DIR</code> reproduces these results exactly.</p>"
+        "<details><summary>manifest.json in full</summary>"
+        f"<pre>{_esc(json.dumps(meta, indent=2))}</pre></details>"
+    )
+
+
+def _scenarios_html(meta: Mapping[str, Any], scenarios: Sequence[LoadedScenario] | None) -> str:
+    items = []
+    by_label = {s.get("label"): s for s in meta.get("scenarios", [])}
+    for i, label in enumerate(by_label):
+        desc = ""
+        name = by_label[label].get("name", "")
+        if scenarios and i < len(scenarios):
+            desc = " ".join(scenarios[i].config.description.split())
+        role = " (baseline: every difference is against it)" if i == 0 else ""
+        items.append(f"<li><b>{_esc(label)}</b> — {_esc(name)}{role}<br><small>{_esc(desc)}</small></li>")
+    return f"<ol>{''.join(items)}</ol>"
+
+
+def build_report(
+    tables: Mapping[str, pd.DataFrame],
+    meta: Mapping[str, Any],
+    scenarios: Sequence[LoadedScenario] | None = None,
+    title: str | None = None,
+) -> str:
+    """The whole report as one HTML string (Plotly's JavaScript inlined; no network needed).
+
+    Args:
+        tables: ``kpis`` (per step), ``summary``, optionally ``differences`` and ``funders``.
+        meta: The run's manifest.
+        scenarios: The loaded scenarios, in result order (for descriptions and parameter tables).
+        title: Page title; defaults to the scenario names.
+    """
+    summary, kpis = tables["summary"], tables["kpis"]
+    diff = tables.get("differences")
+    diff = diff if diff is not None and not diff.empty else None
+    labels = _labels(summary)
+    names = [k.name for k in _kpis_in(summary)]
+    title = title or "Scenario comparison: " + ", ".join(labels)
+    reps = meta.get("reps", "?")
+    traj = []
+    for group, members in _grouped(names):
+        charts = "".join(_figure_html(trajectory_figure(kpis, n, labels), f"traj-{n}") for n in members)
+        traj.append(f"<h3>{_esc(group)}</h3><div class='grid'>{charts}</div>")
+    sections = [
+        ("scenarios", "Scenarios", _scenarios_html(meta, scenarios)),
+        ("scorecard", "KPI scorecard", _scorecard_html(summary, diff)),
+        (
+            "trajectories",
+            "KPIs over time",
+            "<p class='note'>Lines: mean over the replications; shaded bands: 95 % interval of that mean, "
+            "week by week. Flows (enrolments, credentials, spend) are shown as totals since the start.</p>"
+            + "".join(traj),
+        ),
+    ]
+    if diff is not None:
+        ordered = [n for _, members in _grouped(names) for n in members]
+        finite = [n for n in ordered if np.isfinite(diff.loc[diff["kpi"] == n, "diff"].to_numpy(float)).any()]
+        charts = "".join(_figure_html(difference_figure(diff, n), f"diff-{n}") for n in finite)
+        sections.append(
+            (
+                "differences",
+                "Differences against the baseline",
+                f"<p class='note'>Scenario minus {_esc(labels[0])}, paired replication by replication "
+                "(both use the same random numbers, so the difference is the policy, not luck), with the "
+                "95 % interval. Green: better, red: worse, grey: no clear difference.</p>"
+                + _differences_html(diff, ordered)
+                + "<p><small>n/a: not defined in a run (no audit yet, no budget, no funded learner)."
+                "</small></p>" + f"<div class='grid'>{charts}</div>",
+            )
+        )
+    sections += [
+        ("funders", "Funders' figures", _funders_html(tables)),
+        ("parameters", "What differs between the scenarios", _parameters_html(scenarios, labels)),
+        ("assumptions", "How many values are still assumptions", _assumptions_html(meta)),
+        ("manifest", "Reproducibility: the manifest", _manifest_html(meta)),
+    ]
+    nav = "".join(f'<a href="#{sid}">{_esc(t)}</a>' for sid, t, _ in sections)
+    body = "".join(
+        f'<section id="{sid}"><h2>{_esc(t)}</h2>{content}</section>' for sid, t, content in sections
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_esc(title)}</title>'
+        f"<style>{_CSS}</style><script>{get_plotlyjs()}</script></head><body>"
+        f"<header><h1>{_esc(title)}</h1>"
+        f"<p>{len(labels)} scenarios × {_esc(reps)} replications with common random numbers · "
+        f"mcsim {_esc(meta.get('mcsim_version', ''))} · {_esc(meta.get('created', ''))}</p>"
+        "<p>Read the numbers as scenarios, not forecasts: most behavioural values are assumptions, and the "
+        "intervals show chance only.</p></header>"
+        f"<nav>{nav}</nav><main>{body}</main></body></html>"
+    )
+
+
+def write_report(
+    out_dir: Path,
+    tables: Mapping[str, pd.DataFrame],
+    meta: Mapping[str, Any],
+    scenarios: Sequence[LoadedScenario] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write ``out_dir/report.html``; returns its path."""
+    path = Path(out_dir) / "report.html"
+    path.write_text(build_report(tables, meta, scenarios, title), encoding="utf-8")
+    return path
+
+
+def load_results(out_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Read a result folder back: the tables the report needs and the manifest."""
+    out_dir = Path(out_dir)
+    meta = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    parquet = out_dir / "kpis.parquet"
+    tables = {"kpis": pd.read_parquet(parquet) if parquet.exists() else pd.read_csv(out_dir / "kpis.csv")}
+    for name in ("summary", "differences", "funders"):
+        f = out_dir / f"{name}.csv"
+        if f.exists():
+            tables[name] = pd.read_csv(f, keep_default_na=True)
+    return tables, meta
+
+
+def _reload(meta: Mapping[str, Any]) -> list[LoadedScenario] | None:
+    from model.params import ScenarioError, load_scenario
+
+    loaded = []
+    for s in meta.get("scenarios", []):
+        try:
+            ls = load_scenario(s["path"], meta.get("overrides", []))
+        except (ScenarioError, OSError, KeyError):
+            return None
+        if ls.hash != s.get("hash"):
+            return None  # the file changed since the run: its parameters would be misreported
+        loaded.append(ls)
+    return loaded
+
+
+def workshop_title(paths: Sequence[str | Path]) -> str | None:
+    """The title of a workshop file when the comparison was given as one, else None."""
+    from analysis.workshop import WorkshopError, read_workshop
+
+    if len(paths) != 1 or not Path(paths[0]).is_file():
+        return None
+    try:
+        ws = read_workshop(Path(paths[0]))
+    except WorkshopError:
+        return None
+    return ws[0] if ws else None
+
+
+def report_from_dir(out_dir: Path, title: str | None = None) -> Path:
+    """Build ``report.html`` for an existing result folder (scenario files re-read if unchanged)."""
+    tables, meta = load_results(out_dir)
+    return write_report(out_dir, tables, meta, _reload(meta), title)

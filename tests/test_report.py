@@ -1,0 +1,155 @@
+"""The workshop report: self-contained, every section filled, colours that follow the stated rules.
+
+What a browser shows is tested in ``test_browser.py``; here the HTML and the chart builders.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.report import (
+    build_report,
+    differing_parameters,
+    funders_figure,
+    load_results,
+    report_from_dir,
+    status,
+    trajectory_figure,
+)
+from model.kpis import KPIS
+from model.params import load_scenario
+from tests.conftest import REPO
+
+FI = REPO / "scenarios" / "fi"
+SCENARIOS = [str(FI / "baseline.yaml"), str(FI / "ca_fund.yaml"), str(FI / "outreach_women.yaml")]
+SMALL = ["--set", "population.workers=300", "--set", "population.smes=60", "--set", "horizon_weeks=40"]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A small three-scenario comparison written with --report, as a workshop would run it."""
+    out = tmp_path_factory.mktemp("report") / "cmp"
+    args = ["compare", *SCENARIOS, "--reps", "3", "--engine", "vector", "--out", str(out), "--report", *SMALL]
+    assert main(args) == 0
+    return out
+
+
+def test_report_is_written_and_self_contained(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    # no external script, stylesheet or font: the page must open offline
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=", page)
+    assert "Plotly" in page and page.count('class="plotly-graph-div"') > len(KPIS)
+    for section in ("scorecard", "trajectories", "differences", "funders", "parameters", "assumptions", "manifest"):
+        assert f'id="{section}"' in page
+
+
+def test_every_kpi_has_a_trajectory_with_data(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    tables, _ = load_results(results)
+    for k in KPIS:
+        if k.name in set(tables["summary"]["kpi"]):
+            assert f'id="traj-{k.name}"' in page, k.name
+    fig = trajectory_figure(tables["kpis"], "women_share")
+    lines = [t for t in fig.data if t.mode == "lines"]
+    assert len(lines) == 3 and all(len(t.x) == 40 for t in lines)
+    assert any(s.line.dash == "dash" for s in fig.layout.shapes)  # the 10 % target is drawn
+    assert fig.layout.yaxis.title.text == "%" and fig.layout.xaxis.title.text
+
+
+def test_scorecard_has_every_scenario_and_kpi_with_colours(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    tables, _ = load_results(results)
+    cells = re.findall(r'data-kpi="([a-z_0-9]+)" data-scenario="([^"]+)"', page)
+    names = set(tables["summary"]["kpi"])
+    assert {c[0] for c in cells} == names
+    assert {c[1] for c in cells} == {"fi/baseline", "fi/ca_fund", "fi/outreach_women"}
+    # women's share: coloured against its target in every column, baseline included
+    women = re.findall(r'class="num (\w*)"[^>]*data-kpi="women_share"', page)
+    assert len(women) == 3 and set(women) <= {"meets", "misses", "uncertain"}
+    assert "No other KPI has a numeric target" in page
+
+
+def test_status_rules():
+    assert status("women_share", 0.12, 0.11, 0.13, diff=False) == "meets"
+    assert status("women_share", 0.05, 0.04, 0.06, diff=False) == "misses"
+    assert status("women_share", 0.10, 0.08, 0.12, diff=False) == "uncertain"
+    assert status("credentials_issued", 10, 5, 15, diff=True) == "better"  # more is better
+    assert status("dropout_rate", 0.1, 0.05, 0.15, diff=True) == "worse"  # less is better
+    assert status("dropout_rate", 0.0, -0.1, 0.1, diff=True) == "unclear"
+    assert status("public_spend_eur", 100, 50, 150, diff=True) == ""  # information only
+    assert status("credentials_issued", 10, 5, 15, diff=False) == ""  # no target, no baseline
+
+
+def test_differences_funders_parameters_and_manifest(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    meta = json.loads((results / "manifest.json").read_text())
+    assert 'id="differences"' in page and "Scenario minus fi/baseline" in page
+    assert 'id="funders"' in page and "ca_fund" in page  # the per-instrument table
+    assert "funding.instruments" in page  # ca_fund adds an instrument
+    assert str(meta["scenarios"][0]["rep_seeds"][0]) in page
+    for s in meta["scenarios"]:
+        assert s["hash"] in page
+        assert f"<td class='num'>{s['assumptions']}</td>" in page
+
+
+def test_funders_fall_back_to_summary_kpis(results):
+    tables, meta = load_results(results)
+    tables.pop("funders", None)
+    page = build_report(tables, meta)
+    assert "No per-instrument table" in page and 'id="fig-funders"' in page
+    fig = funders_figure(tables["summary"])
+    assert len(fig.data) == 4 and all(len(t.x) == 3 for t in fig.data)
+    assert all(fig.layout[f"yaxis{i if i > 1 else ''}"].title.text for i in range(1, 5))
+
+
+def test_parameters_that_differ():
+    loaded = [load_scenario(p) for p in SCENARIOS]
+    table = differing_parameters(loaded)
+    keys = set(table["key"])
+    assert "outreach.women.p_multiplier" in keys
+    assert any(k.startswith("funding.instruments") for k in keys)
+    assert "population.workers" not in keys  # the same everywhere
+    row = table[table["key"] == "outreach.women.p_multiplier"].iloc[0]
+    assert row["2:value"] == "5.0" and row["2:kind"] == "lever"
+
+
+def test_report_from_an_existing_folder(results, tmp_path):
+    (results / "report.html").unlink()
+    path = report_from_dir(results, title="Rebuilt")
+    page = path.read_text(encoding="utf-8")
+    assert "<title>Rebuilt</title>" in page and "outreach.women.p_multiplier" in page
+
+
+def test_nan_kpis_do_not_break_the_report(results):
+    tables, meta = load_results(results)
+    summary = tables["summary"].copy()
+    summary.loc[summary["kpi"] == "moderation_cycle_days", ["mean", "lo", "hi"]] = np.nan
+    page = build_report({**tables, "summary": summary}, meta)
+    assert "n/a" in page
+
+
+def test_demo_writes_the_report(tmp_path, capsys, monkeypatch):
+    import analysis.cli as cli
+
+    small = FI / "south_savo_pilot.yaml"
+    workshop = tmp_path / "ws.yaml"
+    workshop.write_text(
+        f"workshop: {{title: Pilot check, scenarios: ['{small}', '{FI / 'south_savo_pilot.yaml'}']}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(cli, "DEMO_WORKSHOP", workshop)
+    monkeypatch.setattr(cli, "_REPO", tmp_path)
+    out = tmp_path / "demo"
+    assert main(["demo", "--reps", "2", "--engine", "vector", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{(out / 'report.html').resolve()}" in printed
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<title>Pilot check</title>" in page
+    assert isinstance(pd.read_csv(out / "summary.csv"), pd.DataFrame)
