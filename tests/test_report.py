@@ -46,7 +46,16 @@ def test_report_is_written_and_self_contained(results):
     assert not re.search(r"<script[^>]+src=", page)
     assert not re.search(r"<link[^>]+href=", page)
     assert "Plotly" in page and page.count('class="plotly-graph-div"') > len(KPIS)
-    for section in ("scorecard", "trajectories", "differences", "funders", "parameters", "assumptions", "manifest"):
+    sections = (
+        "scorecard",
+        "trajectories",
+        "differences",
+        "funders",
+        "parameters",
+        "assumptions",
+        "manifest",
+    )
+    for section in sections:
         assert f'id="{section}"' in page
 
 
