@@ -19,7 +19,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from analysis.experiment import Experiment
+from analysis.images import ImageError, write_images
 from analysis.outputs import OutputError, finish_out, manifest, prepare_out, write_results
+from analysis.report import workshop_title, write_report
 from analysis.sweep import SpecError, SweepError, sweep_command
 from analysis.workshop import WorkshopError, expand_paths
 from model import __version__
@@ -83,6 +85,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         help="skip the counterfactual runs that measure deadweight (halves the cost)",
     )
     p.add_argument("--explain", action="store_true", help="list every parameter with provenance first")
+    p.add_argument("--report", action="store_true", help="also write report.html (self-contained, offline)")
+    p.add_argument("--images", action="store_true", help="also write PNG/SVG of the main charts (images/)")
 
 
 def _explain_table(loaded: LoadedScenario, only: str | None = None) -> str:
@@ -159,7 +163,24 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
     _print_differences(tables)
     engines = ", ".join(sorted({r.engine for r in exp.results}))
     print(f"\n{total} runs ({engines} engine) in {seconds:.1f} s. Results: {args.out.resolve()}")
+    _workshop_outputs(args, exp, tables, meta, paths)
     return args.out
+
+
+def _workshop_outputs(
+    args: argparse.Namespace, exp: Experiment, tables: dict, meta: dict, paths: list[str]
+) -> None:
+    """report.html and images, written after the results are safe in place."""
+    if getattr(args, "report", False):
+        loaded = [r.loaded for r in exp.results]
+        path = write_report(args.out, tables, meta, loaded, workshop_title(paths))
+        print(f"Report: {path.resolve()}")
+    if getattr(args, "images", False):
+        try:
+            images = write_images(args.out, tables)
+            print(f"Images: {len(images)} files in {images[0].parent.resolve()}")
+        except ImageError as exc:
+            print(f"mcsim: warning: {exc}; the results and the report are complete", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -245,6 +266,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         events=False,
         no_deadweight=False,
         explain=False,
+        report=True,
+        images=args.images,
     )
     print(
         f"mcsim demo: comparing the scenarios of {DEMO_WORKSHOP.relative_to(_REPO)} "
@@ -252,6 +275,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     _execute(ns, [str(DEMO_WORKSHOP)])
     print(f"\nThe demo results are in {out.resolve()}: summary.csv, differences.csv, kpis.csv, manifest.json")
+    print(f"Open the workshop report in any browser: {(out / 'report.html').resolve()}")
     return 0
 
 
@@ -318,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--engine", choices=["auto", "mesa", "vector"], default="auto")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--images", action="store_true", help="also write PNG/SVG of the main charts")
     p.set_defaults(func=cmd_demo)
     return parser
 
