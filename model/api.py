@@ -77,7 +77,15 @@ def simulate(
             seconds += cf.seconds
             per_instrument[inst.id] = cf.events
     table, whole = compute_kpis(
-        res.events, steps, res.n_workers, res.n_smes, res.worker_woman, compiled.w_scale, dw
+        res.events,
+        steps,
+        res.initial["workers"],
+        res.initial["smes"],
+        res.worker_woman,
+        compiled.w_scale,
+        dw,
+        employed=res.initial["employed"],
+        employed_women=res.initial["employed_women"],
     )
     table.insert(0, "day", np.arange(steps) * 7 + 6)
     table.insert(0, "step", np.arange(steps))

@@ -45,6 +45,12 @@ class Event(IntEnum):
     REP_LEFT = 24
     OUTREACH_COST = 25
     REFUSED = 26
+    ENTERED = 27
+    EXITED = 28
+    HIRED = 29
+    LAID_OFF = 30
+    SME_OPENED = 31
+    SME_CLOSED = 32
 
 
 COLUMNS: dict[str, type] = {

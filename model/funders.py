@@ -90,7 +90,7 @@ def breakdown(ev: pd.DataFrame, c: Compiled, population: dict[str, np.ndarray]) 
     if paid.empty:
         return pd.DataFrame(columns=["instrument", "dimension", "group", "spend_eur", "learners"])
     worker = paid["worker"].to_numpy()
-    firm = population["worker.firm"][worker]
+    firm = paid["firm"].to_numpy()  # the firm when paid (people change firms with flows)
     size = np.where(firm >= 0, population["firm.size_band"][np.maximum(firm, 0)], len(BANDS))
     groups = {
         "firm_size": np.array([*BANDS, "no firm (jobseeker)"], dtype=object)[size],

@@ -96,6 +96,30 @@ KPIS: tuple[KPI, ...] = (
         "min",
         "funded learners who also enrol without any instrument ÷ funded learners",
     ),
+    KPI("workforce", "stock", "workers", "info", "workers employed in the sector at step end"),
+    KPI("women_workforce_share", "ratio", "share", "max", "women ÷ all employed, at step end"),
+    KPI("hires", "flow", "hires", "info", "jobseekers hired by firms in the week"),
+    KPI(
+        "hires_with_credential_share",
+        "ratio",
+        "share",
+        "max",
+        "hires of micro-credential holders ÷ hires, cumulative",
+    ),
+    KPI(
+        "placement_6m_rate",
+        "ratio",
+        "share",
+        "max",
+        "jobseekers hired within 6 months of their credential ÷ those whose 6 months have passed",
+    ),
+    KPI(
+        "placement_12m_rate",
+        "ratio",
+        "share",
+        "max",
+        "jobseekers hired within 12 months of their credential ÷ those whose 12 months have passed",
+    ),
 )
 KPI_NAMES = tuple(k.name for k in KPIS)
 
@@ -163,6 +187,58 @@ def deadweight_series(funded_ev: pd.DataFrame, counterfactual_ev: pd.DataFrame, 
     return _div(also, funded)
 
 
+def _labour_market(
+    ev: pd.DataFrame,
+    steps: int,
+    woman: np.ndarray,
+    w_scale: float,
+    employed: int | None,
+    employed_women: int | None,
+) -> dict[str, np.ndarray]:
+    """Workforce, hires and SEPE-style placement after a credential (L1383)."""
+
+    def flow(kind: Event, women_only: bool = False, employed_only: bool = False) -> np.ndarray:
+        sel = ev[ev["kind"] == int(kind)]
+        if employed_only:
+            sel = sel[sel["firm"] >= 0]
+        weights = woman[sel["worker"].to_numpy()].astype(float) if women_only else None
+        return np.bincount(sel["step"].to_numpy(), weights=weights, minlength=steps)[:steps].astype(float)
+
+    out: dict[str, np.ndarray] = {}
+    if employed is None:
+        out["workforce"] = out["women_workforce_share"] = np.full(steps, np.nan)
+    else:
+        change = flow(Event.HIRED) - flow(Event.LAID_OFF) - flow(Event.EXITED, employed_only=True)
+        change_w = flow(Event.HIRED, True) - flow(Event.LAID_OFF, True) - flow(Event.EXITED, True, True)
+        staff = employed + np.cumsum(change)
+        out["workforce"] = staff * w_scale
+        out["women_workforce_share"] = _div((employed_women or 0) + np.cumsum(change_w), staff)
+    hires = flow(Event.HIRED)
+    out["hires"] = hires * w_scale
+    with_credential = np.cumsum(_per_step(ev, (Event.HIRED,), steps, "value"))
+    out["hires_with_credential_share"] = _div(with_credential, np.cumsum(hires))
+    completers = ev[(ev["kind"] == int(Event.ISSUED)) & (ev["firm"] < 0)][["worker", "day"]]
+    hired = ev[ev["kind"] == int(Event.HIRED)][["worker", "day"]].rename(columns={"day": "hired"})
+    for months, days in (("6m", 182), ("12m", 365)):
+        if completers.empty:
+            out[f"placement_{months}_rate"] = np.full(steps, np.nan)
+            continue
+        first = pd.merge_asof(
+            completers.sort_values("day"),
+            hired.sort_values("hired"),
+            left_on="day",
+            right_on="hired",
+            by="worker",
+            direction="forward",
+        )
+        due = (first["day"].to_numpy() + days) // 7  # the step in which the window closes
+        placed = (first["hired"] - first["day"]).le(days).to_numpy()
+        due_c = np.bincount(np.minimum(due, steps), minlength=steps + 1)[:steps]
+        placed_c = np.bincount(np.minimum(due, steps), weights=placed, minlength=steps + 1)[:steps]
+        out[f"placement_{months}_rate"] = _div(np.cumsum(placed_c), np.cumsum(due_c))
+    return out
+
+
 def compute_kpis(
     ev: pd.DataFrame,
     steps: int,
@@ -171,8 +247,16 @@ def compute_kpis(
     worker_woman: np.ndarray,
     w_scale: float,
     deadweight: np.ndarray | None = None,
+    *,
+    employed: int | None = None,
+    employed_women: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Per-step KPI table and whole-run values (horizon for stocks, total for flows, whole-run ratios)."""
+    """Per-step KPI table and whole-run values.
+
+    Whole-run values: horizon value for stocks, total for flows, whole-run ratio for ratios.
+    ``n_workers``, ``n_smes``, ``employed`` and ``employed_women`` are the stocks at the start;
+    the event log carries every change to them.
+    """
     count = {k: _per_step(ev, (k,), steps) for k in Event}
     cum = {k: np.cumsum(v) for k, v in count.items()}
     out: dict[str, np.ndarray] = {}
@@ -194,7 +278,9 @@ def compute_kpis(
     out["moderation_backlog"] = backlog * w_scale
     out["moderation_backlog_age_days"] = backlog_age
 
-    out["employer_acceptance_rate"] = (cum[Event.ACCEPTED] - cum[Event.WITHDRAWN]) / n_smes
+    smes_t = n_smes + cum[Event.SME_OPENED] - cum[Event.SME_CLOSED]
+    workers_t = n_workers + cum[Event.ENTERED] - cum[Event.EXITED]
+    out["employer_acceptance_rate"] = _div(cum[Event.ACCEPTED] - cum[Event.WITHDRAWN], smes_t)
     out["verification_success_rate"] = _div(
         cum[Event.VERIFIED_OK], cum[Event.VERIFIED_OK] + cum[Event.VERIFIED_FAIL]
     )
@@ -214,8 +300,10 @@ def compute_kpis(
     out["in_pipeline"] = pipe * w_scale
     out["in_pipeline_age_days"] = pipe_age
 
-    out["sme_awareness_rate"] = cum[Event.SME_AWARE] / n_smes
-    out["worker_awareness_rate"] = cum[Event.WORKER_AWARE] / n_workers
+    closed_aware = np.cumsum(_per_step(ev, (Event.SME_CLOSED,), steps, "value"))
+    exited_aware = np.cumsum(_per_step(ev, (Event.EXITED,), steps, "value"))
+    out["sme_awareness_rate"] = _div(cum[Event.SME_AWARE] - closed_aware, smes_t)
+    out["worker_awareness_rate"] = _div(cum[Event.WORKER_AWARE] - exited_aware, workers_t)
     out["credentials_issued"] = count[Event.ISSUED] * w_scale
     finished = cum[Event.COMPLETED] + cum[Event.DROPPED]
     out["completion_rate"] = _div(cum[Event.COMPLETED], finished)
@@ -227,6 +315,7 @@ def compute_kpis(
     available = _per_step(ev, (Event.BUDGET_AVAILABLE,), steps, "value")
     out["budget_utilisation"] = _div(np.cumsum(paid), np.cumsum(available))
     out["deadweight_share"] = deadweight if deadweight is not None else np.full(steps, np.nan)
+    out |= _labour_market(ev, steps, worker_woman, w_scale, employed, employed_women)
 
     table = pd.DataFrame(out, columns=list(KPI_NAMES))
     for k in KPIS:

@@ -14,7 +14,7 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["Status", "FIELDS", "STATIC", "World", "ActorArrays", "Globals"]
+__all__ = ["Status", "FIELDS", "STATIC", "World", "ActorArrays", "Globals", "initial_counts"]
 
 
 class Status(IntEnum):
@@ -25,11 +25,13 @@ class Status(IntEnum):
     TRAINING = 2
     AUDIT = 3  # passed assessment, sampled, waiting for the moderation audit
     ISSUING = 4  # passed (and audited if sampled), credential being issued
+    GONE = 5  # left the sector (retired or exited); the id is never reused
 
 
 # actor -> field -> (dtype, per-instrument?)  The width of per-instrument fields is n_instruments.
 FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
     "workers": {
+        "active": (np.bool_, False),
         "woman": (np.bool_, False),
         "age_band": (np.int8, False),
         "jobseeker": (np.bool_, False),
@@ -54,6 +56,8 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "pool": (np.float32, True),
     },
     "smes": {
+        "active": (np.bool_, False),
+        "vacancies": (np.int16, False),
         "size_band": (np.int8, False),
         "employees": (np.int32, False),
         "region": (np.int16, False),
@@ -103,13 +107,44 @@ STATIC: dict[str, tuple[str, str]] = {
 
 
 class ActorArrays:
-    """Arrays of one actor type, as attributes; built from ``FIELDS``."""
+    """Arrays of one actor type, as attributes; built from ``FIELDS``.
+
+    Ids are positions and are never reused. Entrants are appended (``append``); the backing store
+    grows geometrically so a weekly trickle of entrants does not copy the arrays every week.
+    """
 
     def __init__(self, actor: str, n: int, n_instruments: int) -> None:
+        self.actor = actor
         self.n = n
+        self._k = n_instruments
+        self._store: dict[str, np.ndarray] = {}
         for name, (dtype, per_instr) in FIELDS[actor].items():
             shape = (n, n_instruments) if per_instr else (n,)
-            setattr(self, name, np.zeros(shape, dtype=dtype))
+            self._store[name] = np.zeros(shape, dtype=dtype)
+            setattr(self, name, self._store[name])
+
+    @classmethod
+    def lent(cls, actor: str, n: int, n_instruments: int, arrays: dict[str, np.ndarray]) -> ActorArrays:
+        """Arrays of only the given fields (what the Mesa engine lends a phase)."""
+        self = cls.__new__(cls)
+        self.actor, self.n, self._k, self._store = actor, n, n_instruments, dict(arrays)
+        for name, value in arrays.items():
+            setattr(self, name, value)
+        return self
+
+    def append(self, k: int) -> np.ndarray:
+        """Add ``k`` zeroed agents; return their ids."""
+        new_n = self.n + k
+        for name, store in self._store.items():
+            if new_n > len(store):
+                bigger = np.zeros((max(new_n, int(len(store) * 1.5) + 16), *store.shape[1:]), store.dtype)
+                bigger[: self.n] = store[: self.n]
+                self._store[name] = store = bigger
+            store[self.n : new_n] = 0
+            setattr(self, name, store[:new_n])
+        ids = np.arange(self.n, new_n)
+        self.n = new_n
+        return ids
 
 
 @dataclass(slots=True)
@@ -120,6 +155,8 @@ class Globals:
     made_available: np.ndarray  # cumulative budget made available per instrument, simulated EUR
     panel_carry: float = 0.0  # fractional audit capacity carried to next week
     year: int = -1  # calendar year of the last budget reset
+    entry_carry: np.ndarray | None = None  # fractional entrants carried over, per inflow stream
+    firm_entry_carry: float = 0.0  # fractional new firms carried over
 
 
 @dataclass(slots=True)
@@ -131,3 +168,15 @@ class World:
     providers: ActorArrays
     globals: Globals
     scratch: dict[str, object] = field(default_factory=dict)  # transient hand-over between phases
+
+
+def initial_counts(world: World) -> dict[str, int]:
+    """Stocks at the start, from which the KPIs rebuild every later stock with the event log."""
+    w = world.workers
+    employed = w.active & (w.firm >= 0)
+    return {
+        "workers": int(w.active.sum()),
+        "smes": int(world.smes.active.sum()),
+        "employed": int(employed.sum()),
+        "employed_women": int((employed & w.woman).sum()),
+    }

@@ -14,7 +14,7 @@ from model.params.schema import SIZE_BANDS
 from model.state import ActorArrays, Globals, Status, World
 from model.streams import Streams
 
-__all__ = ["synthesise"]
+__all__ = ["synthesise", "add_entrants", "add_firms"]
 
 
 def _categorical(u: np.ndarray, shares: list[float]) -> np.ndarray:
@@ -46,6 +46,7 @@ def _smes(c: Compiled, s: Streams) -> ActorArrays:
     smes.threshold[:] = np.clip(thr, 0.01, 1.0)
     smes.experience[:] = c.cfg.employer.prior_quality
     smes.aware[:] = s.uniform("synth.sme_aware", 0, ids) < c.cfg.diffusion.initial_sme_aware
+    smes.active[:] = True
     return smes
 
 
@@ -74,9 +75,66 @@ def _workers(c: Compiled, s: Streams, smes: ActorArrays) -> ActorArrays:
     w.hv_exp[:] = employed & (s.uniform("synth.hv", 0, ids) < pop.hv_experience_share)
     w.aware[:] = s.uniform("synth.worker_aware", 0, ids) < c.cfg.diffusion.initial_worker_aware
     w.status[:] = Status.IDLE
+    w.active[:] = True
     w.module[:] = -1
     w.provider[:] = -1
     return w
+
+
+def add_entrants(
+    c: Compiled,
+    s: Streams,
+    w: ActorArrays,
+    k: int,
+    stream: str,
+    women_share: float,
+    region_shares: list[float],
+) -> np.ndarray:
+    """Append ``k`` entrants of an inflow stream to the worker arrays; they arrive as jobseekers.
+
+    Their attributes are keyed by their (new, never reused) ids, so both engines draw the same people.
+    """
+    inflow = next(i for i in c.cfg.flows.inflows if i.name == stream)
+    pop = c.cfg.population
+    ids = w.append(k)
+    w.active[ids] = True
+    w.jobseeker[ids] = True
+    w.firm[ids] = -1
+    w.region[ids] = _categorical(s.uniform("entry.region", 0, ids), region_shares)
+    w.woman[ids] = s.uniform("entry.woman", 0, ids) < women_share
+    w.age_band[ids] = _categorical(
+        s.uniform("entry.age", 0, ids), [inflow.age_shares.get(a, 0.0) for a in AGE_BANDS]
+    )
+    caring = np.where(w.woman[ids], pop.caring_share_women, pop.caring_share_men)
+    w.caring[ids] = s.uniform("entry.caring", 0, ids) < caring
+    w.hv_exp[ids] = s.uniform("entry.hv", 0, ids) < inflow.hv_experience_share
+    w.aware[ids] = s.uniform("entry.aware", 0, ids) < inflow.aware_share
+    w.status[ids] = Status.IDLE
+    w.module[ids] = -1
+    w.provider[ids] = -1
+    return ids
+
+
+def add_firms(c: Compiled, s: Streams, smes: ActorArrays, k: int) -> np.ndarray:
+    """Append ``k`` new firms (size band, region, EV mix, trust) drawn like the initial ones."""
+    pop, emp = c.cfg.population, c.cfg.employer
+    ids = smes.append(k)
+    shares = [pop.size_shares.get(b, 0.0) for b in BANDS]
+    smes.size_band[ids] = _categorical(s.uniform("synth.size", 0, ids), shares)
+    lo = np.array([SIZE_BANDS[b][0] for b in BANDS])[smes.size_band[ids]]
+    hi = np.array([SIZE_BANDS[b][1] for b in BANDS])[smes.size_band[ids]]
+    smes.employees[ids] = lo + np.floor(s.uniform("synth.employees", 0, ids) * (hi - lo + 1))
+    smes.region[ids] = _categorical(s.uniform("synth.sme_region", 0, ids), [r.share for r in pop.regions])
+    spread = c.cfg.ev.firm_spread
+    smes.ev_mult[ids] = np.exp(spread * s.normal("synth.ev_mult", 0, ids) - spread**2 / 2)
+    smes.ca_covered[ids] = s.uniform("synth.ca", 0, ids) < pop.ca_coverage
+    trust = emp.initial_trust_mean + emp.initial_trust_sd * s.normal("synth.trust", 0, ids)
+    smes.trust[ids] = np.clip(trust, 0.0, 1.0)
+    thr = emp.acceptance_threshold_mean + emp.acceptance_threshold_sd * s.normal("synth.thr", 0, ids)
+    smes.threshold[ids] = np.clip(thr, 0.01, 1.0)
+    smes.experience[ids] = emp.prior_quality
+    smes.active[ids] = True
+    return ids
 
 
 def _providers(c: Compiled, s: Streams) -> ActorArrays:

@@ -40,7 +40,7 @@ def test_identical_event_logs(funded, case):
 def test_mesa_agents_hold_the_state(funded):
     from model.engines.mesa import SME, MicroCredentialModel, Worker
 
-    c = compile_scenario(funded("credit").config)
+    c = compile_scenario(funded("credit", overrides=["flows.enabled=false"]).config)
     m = MicroCredentialModel(c, seed=3)
     for _ in range(30):
         m.step()

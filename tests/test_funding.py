@@ -147,6 +147,7 @@ def test_no_payment_to_the_ineligible(funded, rule, kind, seed):
         "moderation.required=true",
         "population.workers=250",
         "horizon_weeks=60",
+        "flows.enabled=false",  # eligibility attributes checked against the synthesised (static) world
     ]
     cfg = funded(kind, overrides=over).config
     c = compile_scenario(cfg)

@@ -54,7 +54,8 @@ def test_pools_never_negative(funded):
 
 
 def test_people_conserved_and_spells_well_formed(funded):
-    cfg = funded("budget", overrides=["moderation.required=true"]).config
+    # Static population (no flows): every id is one of the synthesised workers.
+    cfg = funded("budget", overrides=["moderation.required=true", "flows.enabled=false"]).config
     c, res = _events(cfg)
     ev = res.events
     n = cfg.population.workers
@@ -96,8 +97,8 @@ def test_lag_at_least_training_duration(funded):
 
 
 def test_funded_learners_only_eligible(funded):
-    # The ESF-style budget pays only for women or jobseekers.
-    cfg = funded("budget").config
+    # The ESF-style budget pays only for women or jobseekers (static population: no flows).
+    cfg = funded("budget", overrides=["flows.enabled=false"]).config
     c, res = _events(cfg)
     ev = res.events
     from model.streams import Streams

@@ -20,8 +20,7 @@ class EngineRun:
 
     events: pd.DataFrame
     population: dict[str, np.ndarray]
-    n_workers: int
-    n_smes: int
+    initial: dict[str, int]
     steps: int
     seconds: float
     phase_seconds: dict[str, float] = field(default_factory=dict)
@@ -59,8 +58,7 @@ def run_engine(
     return EngineRun(
         events=sim.log.to_frame(),
         population=sim.population(),
-        n_workers=compiled.cfg.population.workers,
-        n_smes=compiled.cfg.population.smes,
+        initial=sim.initial,
         steps=steps,
         seconds=time.perf_counter() - t0,
         phase_seconds=dict(sim.phase_seconds),

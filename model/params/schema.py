@@ -356,6 +356,48 @@ class Funding(_Section):
         return self
 
 
+AgeBand = Literal["16-29", "30-49", "50+"]
+
+
+class Inflow(_Section):
+    """A stream of people entering the sector's labour pool (they arrive as jobseekers)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    per_year: NonNeg  # real people per year
+    weeks: list[Annotated[int, Field(ge=0, le=51)]] | None = None  # weeks of the year; None: all year
+    women_share: Share = 0.03
+    age_shares: dict[AgeBand, Share] = Field(default_factory=lambda: {"16-29": 1.0})
+    hv_experience_share: Share = 0.0
+    aware_share: Share = 0.1
+    outreach_to_women: bool = False  # whether flows.women_inflow_multiplier applies
+
+
+class Flows(_Section):
+    """Labour-market flows: entries, exits, firm turnover and hiring (DESIGN §4)."""
+
+    enabled: bool = False
+    inflows: list[Inflow] = Field(default_factory=list)
+    retirement_per_year_50_plus: Hazard = 0.06
+    exit_per_year: Hazard = 0.03
+    jobseeker_exit_per_year: Hazard = 0.3
+    ageing_per_year: Hazard = 0.05
+    firm_closure_per_year: Hazard = 0.03
+    firm_entry_per_year: Hazard = 0.03
+    vacancy_per_employee_per_year: Hazard = 0.1
+    vacancy_ev_growth: NonNeg = 0.5
+    max_open_vacancies: Annotated[int, Field(ge=1, le=100)] = 3
+    search_per_year: Hazard = 12.0
+    credential_hiring_weight: NonNeg = 1.0
+    women_inflow_multiplier: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
+
+    @model_validator(mode="after")
+    def _unique_streams(self) -> Flows:
+        names = [i.name for i in self.inflows]
+        if len(set(names)) != len(names):
+            raise ValueError("inflows: stream names must be unique")
+        return self
+
+
 class Scenario(_Section):
     """A whole scenario: a country preset or a policy variant that ``extends:`` one."""
 
@@ -377,6 +419,7 @@ class Scenario(_Section):
     worker: Worker = Worker()
     fees: Fees = Fees()
     funding: Funding = Funding()
+    flows: Flows = Flows()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:

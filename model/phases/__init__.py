@@ -1,9 +1,10 @@
 """The weekly phases, in the one order both engines run them (DESIGN §4).
 
-environment → awareness → decisions → rationing → training → moderation → issuance/verification →
-trust/acceptance → payments. Within a phase every agent decides on the state at the phase start;
-scarce things are rationed by keyed priority draws. Each phase module declares the arrays it reads
-and writes (``READS``/``WRITES``), which is what the Mesa engine lends it from its agents.
+environment → labour market → awareness → decisions → rationing → training → moderation →
+issuance/verification → trust/acceptance → payments. Within a phase every agent decides on the
+state at the phase start; scarce things are rationed by keyed priority draws. Each phase module declares the arrays it reads
+and writes (``READS``/``WRITES``), which is what the Mesa engine lends it from its agents; a phase
+may define ``enabled(compiled)``, and both engines skip it when that is False.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from model.phases import (
     decisions,
     environment,
     issuance,
+    labour,
     moderation,
     payments,
     rationing,
@@ -26,6 +28,7 @@ __all__ = ["PHASES"]
 
 PHASES: tuple[tuple[str, ModuleType], ...] = (
     ("environment", environment),
+    ("labour", labour),
     ("awareness", awareness),
     ("decisions", decisions),
     ("rationing", rationing),

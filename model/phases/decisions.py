@@ -277,6 +277,15 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     )
 
 
+def _hiring_payoff(c: Compiled) -> float:
+    """Extra value of a credential to a jobseeker when employers who accept it hire its holders first.
+
+    Only with labour-market flows: without hiring there is nothing for acceptance to pay off in.
+    """
+    f = c.cfg.flows
+    return 0.25 * f.credential_hiring_weight if f.enabled else 0.0
+
+
 def _self_enrolment(
     world: World, c: Compiled, s: Streams, step: int, idle_mask: np.ndarray, taken: np.ndarray
 ) -> Intents:
@@ -289,7 +298,9 @@ def _self_enrolment(
     pool = np.flatnonzero(idle_mask & w.aware)
     accept_share = _share_by_region(sm.accepts, sm.region, len(c.region_names))
     bonus = wk.jobseeker_value_bonus
-    value_range = (min(0.0, bonus) + float(accept_share.min()), max(0.0, bonus) + float(accept_share.max()))
+    payoff = _hiring_payoff(c)
+    top = float(accept_share.max())
+    value_range = (min(0.0, bonus) + float(accept_share.min()), top + max(0.0, bonus) + payoff * top)
     shortest = min(float(c.hours.min()), _RPL_HOURS)
     bound = enrolment_bound(
         wk.enrol_rate_per_year,
@@ -304,7 +315,8 @@ def _self_enrolment(
     fee = _fee(c, world, mod, prov, rpl)
     wage = np.zeros(len(idle))
     q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step))
-    value = accept_share[w.region[idle]] + wk.jobseeker_value_bonus * w.jobseeker[idle]
+    local = accept_share[w.region[idle]]
+    value = local + w.jobseeker[idle] * (wk.jobseeker_value_bonus + payoff * local)
     flexible = _FLEXIBLE[p.delivery[prov]]
     relief = np.where(flexible, wk.flexible_delivery_relief, 0.0)
     time_mult = 1.0 + w.caring[idle] * (wk.caring_time_multiplier - 1.0) * (1.0 - relief)

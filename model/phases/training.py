@@ -58,7 +58,7 @@ WRITES = {
 }
 
 
-def _leave(world: World, c: Compiled, ids: np.ndarray) -> None:
+def leave_pipeline(world: World, c: Compiled, ids: np.ndarray) -> None:
     """A learner leaves the pipeline: commitments go back, state returns to idle."""
     funding.release(world, c, ids)
     w = world.workers
@@ -92,7 +92,7 @@ def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
             provider=w.provider[ids],
             module=w.module[ids],
         )
-        _leave(world, c, ids)
+        leave_pipeline(world, c, ids)
 
 
 def _intake(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:

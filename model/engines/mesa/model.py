@@ -10,7 +10,6 @@ Randomness comes from keyed streams, never from ``model.random``, so agent order
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 
 import mesa
 import numpy as np
@@ -19,7 +18,7 @@ from model.compiled import Compiled
 from model.engines.mesa.agents import SME, Funder, ModerationPanel, Provider, Worker
 from model.events import EventLog
 from model.phases import PHASES
-from model.state import FIELDS, STATIC, Globals, Status, World
+from model.state import FIELDS, STATIC, ActorArrays, Globals, Status, World, initial_counts
 from model.streams import Streams
 from model.synthesis import synthesise
 
@@ -45,7 +44,10 @@ class MicroCredentialModel(mesa.Model):
         self.scratch: dict[str, object] = {}
         self._lent_copies: dict[tuple[str, str], np.ndarray] = {}
         self.year = -1
+        self._entry_carry: np.ndarray | None = None
+        self._firm_entry_carry = 0.0
         world = synthesise(compiled, self.streams)
+        self.initial = initial_counts(world)
         self.actors: dict[str, list[mesa.Agent]] = {}
         for actor, cls in _ACTOR_CLASS.items():
             arrays = getattr(world, actor)
@@ -56,48 +58,54 @@ class MicroCredentialModel(mesa.Model):
         self.funders = [Funder(self, i.id, i.kind) for i in compiled.instruments]
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                "aware_smes": lambda m: sum(a.aware for a in m.actors["smes"]),
-                "accepting_smes": lambda m: sum(a.accepts for a in m.actors["smes"]),
-                "in_training": lambda m: sum(a.status == Status.TRAINING for a in m.actors["workers"]),
-                "audit_queue": lambda m: sum(a.status == Status.AUDIT for a in m.actors["workers"]),
+                "aware_smes": lambda m: sum(a.aware for a in m.agents_by_type[SME]),
+                "accepting_smes": lambda m: sum(a.accepts for a in m.agents_by_type[SME]),
+                "in_training": lambda m: sum(a.status == Status.TRAINING for a in m.agents_by_type[Worker]),
+                "audit_queue": lambda m: sum(a.status == Status.AUDIT for a in m.agents_by_type[Worker]),
             }
         )
 
     # -- lending state to the phases -------------------------------------------------------------
     def _lend(self, fields: set[str]) -> World:
-        lent: dict[str, SimpleNamespace] = {}
+        lent: dict[str, ActorArrays] = {}
         k = self.config.n_instruments
         for actor in _ACTOR_CLASS:
             agents = self.actors[actor]
-            ns = SimpleNamespace(n=len(agents))
+            arrays = {}
             for name in (f.split(".", 1)[1] for f in fields if f.startswith(actor + ".")):
                 dtype, per_instr = FIELDS[actor][name]
                 if per_instr:
                     rows = [getattr(a, name) for a in agents]
-                    value = np.array(rows, dtype=dtype).reshape(len(agents), k)
+                    arrays[name] = np.array(rows, dtype=dtype).reshape(len(agents), k)
                 else:
-                    value = np.fromiter((getattr(a, name) for a in agents), dtype=dtype, count=len(agents))
-                setattr(ns, name, value)
-            lent[actor] = ns
+                    arrays[name] = np.fromiter(
+                        (getattr(a, name) for a in agents), dtype=dtype, count=len(agents)
+                    )
+            lent[actor] = ActorArrays.lent(actor, len(agents), k, arrays)
         self._lent_copies = {
-            (actor, name): getattr(ns, name).copy()
-            for actor, ns in lent.items()
-            for name in vars(ns)
-            if name != "n"
+            (actor, name): getattr(arr, name).copy() for actor, arr in lent.items() for name in arr._store
         }
         pool = np.array([f.pool for f in self.funders] or [0.0], dtype=np.float64)
         made = np.array([f.made_available for f in self.funders] or [0.0], dtype=np.float64)
-        glob = Globals(pool=pool, made_available=made, panel_carry=self.panel.carry, year=self.year)
+        glob = Globals(
+            pool=pool,
+            made_available=made,
+            panel_carry=self.panel.carry,
+            year=self.year,
+            entry_carry=self._entry_carry,
+            firm_entry_carry=self._firm_entry_carry,
+        )
         return World(lent["workers"], lent["smes"], lent["providers"], glob, self.scratch)
 
     def _take_back(self, world: World, fields: set[str]) -> None:
-        for actor in _ACTOR_CLASS:
+        for actor, cls in _ACTOR_CLASS.items():
             agents = self.actors[actor]
-            ns = getattr(world, actor)
-            for name in (f.split(".", 1)[1] for f in fields if f.startswith(actor + ".")):
-                values = getattr(ns, name)
-                before = self._lent_copies[(actor, name)]
-                differs = values != before
+            arr = getattr(world, actor)
+            names = [f.split(".", 1)[1] for f in fields if f.startswith(actor + ".")]
+            old_n = len(agents)
+            for name in names:
+                values = getattr(arr, name)[:old_n]
+                differs = values != self._lent_copies[(actor, name)]
                 changed = np.flatnonzero(differs.any(axis=1) if values.ndim == 2 else differs)
                 if FIELDS[actor][name][1]:
                     for i in changed.tolist():
@@ -105,18 +113,29 @@ class MicroCredentialModel(mesa.Model):
                 else:
                     for i, v in zip(changed.tolist(), values[changed].tolist(), strict=True):
                         setattr(agents[i], name, v)
+            if arr.n > old_n:  # entrants: new agents with the state the phase gave them
+                state = {name: _per_agent(getattr(arr, name)[old_n:]) for name in FIELDS[actor]}
+                born = cls.create_agents(self, arr.n - old_n, index=list(range(old_n, arr.n)), **state)
+                agents.extend(born)
+            if "active" in names:  # leavers leave the model; their last state stays for the log
+                for i in np.flatnonzero(~arr.active[:old_n] & self._lent_copies[(actor, "active")]):
+                    agents[i].remove()
         for f, pool, made in zip(
             self.funders, world.globals.pool, world.globals.made_available, strict=False
         ):
             f.pool, f.made_available = float(pool), float(made)
         self.panel.carry = world.globals.panel_carry
         self.year = world.globals.year
+        self._entry_carry = world.globals.entry_carry
+        self._firm_entry_carry = world.globals.firm_entry_carry
 
     # -- the week ---------------------------------------------------------------------------------
     def step(self) -> None:
         """Run the weekly phases in their fixed order, then collect data."""
         week = self.steps - 1  # Mesa 3 increments ``steps`` before calling ``step``
         for name, phase in PHASES:
+            if hasattr(phase, "enabled") and not phase.enabled(self.config):
+                continue
             t0 = time.perf_counter()
             world = self._lend(phase.READS | phase.WRITES)
             phase.run(world, self.config, self.streams, week, self.log)

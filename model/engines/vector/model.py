@@ -9,7 +9,7 @@ import numpy as np
 from model.compiled import Compiled
 from model.events import EventLog
 from model.phases import PHASES
-from model.state import STATIC
+from model.state import STATIC, initial_counts
 from model.streams import Streams
 from model.synthesis import synthesise
 
@@ -23,6 +23,7 @@ class VectorModel:
         self.config = compiled
         self.streams = Streams(seed)
         self.world = synthesise(compiled, self.streams)
+        self.initial = initial_counts(self.world)
         self.log = EventLog()
         self.steps = 0
         self.phase_seconds = {name: 0.0 for name, _ in PHASES}
@@ -30,6 +31,8 @@ class VectorModel:
     def step(self) -> None:
         """Advance one week."""
         for name, phase in PHASES:
+            if hasattr(phase, "enabled") and not phase.enabled(self.config):
+                continue
             t0 = time.perf_counter()
             phase.run(self.world, self.config, self.streams, self.steps, self.log)
             self.phase_seconds[name] += time.perf_counter() - t0

@@ -1,0 +1,489 @@
+"""The workshop dashboard: pick a country preset, move the policy levers, see the KPIs move.
+
+Participants choose a country preset (and, if they like, a policy scenario to start from), move the
+levers (fees, a fee subsidy, external moderation and its sampling rate, collective-agreement
+coverage, outreach to women) and see the pilot KPIs of their scenario against a *pinned* baseline:
+the preset as it is, run once with the same replication seeds (common random numbers), so a
+difference on screen is the policy, not luck. Each change runs a few replications on the vector
+engine (the same rules as the Mesa engine, in arrays; about half a second per country-sized run) in
+a background thread, with progress shown while it runs.
+
+Why Dash rather than Mesa's SolaraViz: SolaraViz steps one model instance and redraws it; a
+workshop needs an ensemble of replications against a baseline, computed off the request thread
+with a progress bar, which is a plain web app. Solara (SolaraViz's framework) also loads its
+front-end from a CDN when a page is opened, so it shows a blank page on a workshop laptop without
+internet; Dash ships its JavaScript in the Python package and works offline. Dash is Plotly's own
+framework, so the charts are the report's (``analysis.report``) without adaptation.
+
+Layering: this page is the top of the stack (the Mesa example layout puts it beside ``model.py``);
+it imports ``analysis`` for summaries and charts, and nothing in ``model`` imports it.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from analysis.experiment import rep_seed
+from analysis.report import HEADLINE, kpi_title, status, trajectory_figure
+from analysis.summary import differences, summarise
+from model.api import simulate
+from model.params import Scenario, load_scenario
+
+__all__ = [
+    "PRESETS",
+    "Levers",
+    "apply_levers",
+    "Comparison",
+    "compare",
+    "policy_options",
+    "build_app",
+    "serve",
+]
+
+_SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+
+#: Country presets: label and the file of the pinned baseline.
+PRESETS: dict[str, tuple[str, Path]] = {
+    "fi": ("Finland", _SCENARIOS / "fi" / "baseline.yaml"),
+    "es": ("Spain", _SCENARIOS / "es" / "baseline.yaml"),
+    "pt": ("Portugal", _SCENARIOS / "pt" / "baseline.yaml"),
+    "fi_pilot": ("Finland: South Savo pilot", _SCENARIOS / "fi" / "south_savo_pilot.yaml"),
+}
+BASELINE, SCENARIO = "baseline", "your scenario"
+SUBSIDY_ID = "workshop_subsidy"
+_CARDS = (*HEADLINE, "enrolments_cum", "public_spend_eur")
+
+
+@dataclass(frozen=True)
+class Levers:
+    """The levers on the dashboard, in the units shown to participants."""
+
+    fees_multiplier: float = 1.0
+    subsidy_coverage: float = 0.0
+    subsidy_budget_eur_per_year: float = 1_000_000.0
+    moderation_required: bool = False
+    sampling_rate: float = 0.2
+    ca_coverage: float = 0.0
+    women_outreach: float = 1.0
+
+    @classmethod
+    def of(cls, cfg: Scenario) -> Levers:
+        """The levers as a scenario sets them (no dashboard subsidy)."""
+        return cls(
+            fees_multiplier=cfg.fees.multiplier,
+            moderation_required=cfg.moderation.required,
+            sampling_rate=cfg.moderation.sampling_rate,
+            ca_coverage=cfg.population.ca_coverage,
+            women_outreach=cfg.outreach.women.p_multiplier,
+        )
+
+
+def apply_levers(cfg: Scenario, levers: Levers) -> Scenario:
+    """``cfg`` with the levers set, validated by the scenario schema like any scenario file.
+
+    A subsidy coverage above 0 adds a budget instrument that pays that share of every module fee
+    to the provider at enrolment, for every learner, out of ``subsidy_budget_eur_per_year``.
+    """
+    data = cfg.model_dump(mode="python")
+    data["fees"]["multiplier"] = float(levers.fees_multiplier)
+    data["moderation"]["required"] = bool(levers.moderation_required)
+    data["moderation"]["sampling_rate"] = float(levers.sampling_rate)
+    data["population"]["ca_coverage"] = float(levers.ca_coverage)
+    data["outreach"]["women"]["p_multiplier"] = max(1.0, float(levers.women_outreach))
+    if levers.subsidy_coverage > 0:
+        data["funding"]["instruments"].append(
+            {
+                "id": SUBSIDY_ID,
+                "kind": "budget",
+                "eligibility": "True",
+                "fee_coverage": float(levers.subsidy_coverage),
+                "trigger": "enrolment",
+                "payee": "provider",
+                "budget_eur_per_year": float(levers.subsidy_budget_eur_per_year),
+            }
+        )
+    return Scenario.model_validate(data)
+
+
+def policy_options(preset: str) -> list[dict[str, str]]:
+    """Scenario files a participant may start from: the preset itself and its policy variants."""
+    base = PRESETS[preset][1]
+    options = [{"label": "the preset as it is", "value": str(base)}]
+    if base.name == "baseline.yaml":
+        for path in sorted(base.parent.glob("*.yaml")):
+            if path.name in ("baseline.yaml", "workshop.yaml") or "pilot" in path.stem:
+                continue
+            options.append({"label": load_scenario(path).config.name, "value": str(path)})
+    return options
+
+
+@dataclass
+class Comparison:
+    """Replications of the baseline and of a scenario with the same seeds, and their summaries."""
+
+    kpis: pd.DataFrame
+    summary: pd.DataFrame
+    diff: pd.DataFrame
+    reps: int
+
+
+def _runs(cfg: Scenario, seeds: list[int], tick: Callable[[], None]) -> list:
+    out = []
+    for s in seeds:
+        out.append(simulate(cfg, s, "vector", deadweight=False))
+        tick()
+    return out
+
+
+def _tables(label: str, runs: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    kpis = pd.concat(
+        [r.kpis.assign(scenario=label, rep=i) for i, r in enumerate(runs)], ignore_index=True
+    )
+    whole = pd.DataFrame([{"scenario": label, "rep": i, **r.whole} for i, r in enumerate(runs)])
+    return kpis, whole
+
+
+class _Cache:
+    """Small LRU of finished runs: the pinned baselines and recent scenarios."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_CACHE = _Cache()
+
+
+def compare(
+    preset: str,
+    start: str | Path,
+    levers: Levers,
+    reps: int = 5,
+    seed: int = 1,
+    tick: Callable[[], None] = lambda: None,
+) -> Comparison:
+    """Run (or reuse) the pinned baseline of ``preset`` and the scenario ``start`` + ``levers``.
+
+    ``tick`` is called after every replication (progress). Both use seeds ``rep_seed(seed, r)``.
+    """
+    seeds = [rep_seed(seed, r) for r in range(reps)]
+    base_key = ("baseline", preset, reps, seed)
+    base = _CACHE.get(base_key)
+    if base is None:
+        base = _tables(BASELINE, _runs(load_scenario(PRESETS[preset][1]).config, seeds, tick))
+        _CACHE.put(base_key, base)
+    cfg = apply_levers(load_scenario(start).config, levers)
+    key = ("scenario", preset, str(start), levers, reps, seed)
+    mine = _CACHE.get(key)
+    if mine is None:
+        mine = _tables(SCENARIO, _runs(cfg, seeds, tick))
+        _CACHE.put(key, mine)
+    kpis = pd.concat([base[0], mine[0]], ignore_index=True)
+    whole = pd.concat([base[1], mine[1]], ignore_index=True)
+    return Comparison(kpis, summarise(whole), differences(whole, BASELINE), reps)
+
+
+# -- background jobs --------------------------------------------------------------------------------
+@dataclass
+class _Job:
+    total: int
+    done: int = 0
+    result: Comparison | None = None
+    error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tick(self) -> None:
+        with self.lock:
+            self.done = min(self.done + 1, self.total)
+
+
+_JOBS: dict[str, _Job] = {}
+
+
+def _start(preset: str, start: str, levers: Levers, reps: int) -> str:
+    cached_base = _CACHE.get(("baseline", preset, reps, 1)) is not None
+    job = _Job(total=reps if cached_base else 2 * reps)
+    job_id = uuid.uuid4().hex
+    _JOBS[job_id] = job
+
+    def work() -> None:
+        try:
+            job.result = compare(preset, start, levers, reps, tick=job.tick)
+        except Exception as exc:  # shown on the page; the server keeps serving
+            job.error = f"{type(exc).__name__}: {exc}"
+        job.done = job.total
+
+    threading.Thread(target=work, daemon=True).start()
+    return job_id
+
+
+# -- the page ---------------------------------------------------------------------------------------
+_STATUS_BG = {
+    "better": "#cdebd3",
+    "meets": "#cdebd3",
+    "worse": "#f6d0d3",
+    "misses": "#f6d0d3",
+    "uncertain": "#fbeebc",
+    "unclear": "#f3f3f3",
+    "": "#ffffff",
+}
+
+
+def _fmt(x: float, name: str, diff: bool = False) -> str:
+    from analysis.report import _num  # one number format for report and dashboard
+
+    return _num(x, name, diff)
+
+
+def _card(cmp: Comparison, name: str) -> html.Div:
+    s = cmp.summary.set_index(["scenario", "kpi"])
+    mine, base = s.loc[(SCENARIO, name)], s.loc[(BASELINE, name)]
+    d = cmp.diff[cmp.diff["kpi"] == name].iloc[0]
+    st = status(name, mine["mean"], mine["lo"], mine["hi"], diff=False) or status(
+        name, d["diff"], d["lo"], d["hi"], diff=True
+    )
+    return html.Div(
+        [
+            html.Div(kpi_title(name), className="kpi-title"),
+            html.Div(_fmt(mine["mean"], name), className="kpi-value", id=f"kpi-{name}-value"),
+            html.Div(f"95 % interval {_fmt(mine['lo'], name)} to {_fmt(mine['hi'], name)}", className="kpi-ci"),
+            html.Div(f"baseline {_fmt(base['mean'], name)}", className="kpi-base"),
+            html.Div(
+                f"change {_fmt(d['diff'], name, True)} [{_fmt(d['lo'], name, True)}, {_fmt(d['hi'], name, True)}]",
+                className="kpi-diff",
+            ),
+        ],
+        id=f"kpi-{name}",
+        className="kpi-card",
+        style={"background": _STATUS_BG.get(st, "#ffffff")},
+        **{"data-status": st},
+    )
+
+
+def _slider(id_: str, label: str, lo: float, hi: float, step: float, marks: dict, hint: str) -> html.Div:
+    return html.Div(
+        [
+            html.Label(label, htmlFor=id_, className="lever-label"),
+            dcc.Slider(id=id_, min=lo, max=hi, step=step, marks=marks, value=lo, updatemode="mouseup"),
+            html.Div(hint, className="lever-hint"),
+        ],
+        className="lever",
+    )
+
+
+def _pct_marks(lo: float, hi: float, n: int = 5) -> dict:
+    return {float(v): f"{100 * v:.0f}%" for v in np.linspace(lo, hi, n)}
+
+
+def _controls() -> html.Div:
+    return html.Div(
+        [
+            html.H3("Scenario"),
+            html.Label("Country preset (the pinned baseline)", htmlFor="preset", className="lever-label"),
+            dcc.Dropdown(
+                id="preset",
+                options=[{"label": lb, "value": k} for k, (lb, _) in PRESETS.items()],
+                value="fi",
+                clearable=False,
+            ),
+            html.Label("Start from", htmlFor="start", className="lever-label"),
+            dcc.Dropdown(id="start", clearable=False),
+            html.H3("Levers"),
+            _slider("fees", "Module fees (× today's fees)", 0.0, 3.0, 0.1, {0: "free", 1: "today", 2: "×2", 3: "×3"}, "applies to every provider's fee"),
+            _slider("subsidy", "Fee subsidy: share of the fee paid by public money", 0.0, 1.0, 0.1, _pct_marks(0, 1), "a new budget instrument for every learner, paid at enrolment"),
+            _slider("budget", "Subsidy budget (EUR million per year)", 0.0, 5.0, 0.1, {0: "0", 1: "1", 2.5: "2.5", 5: "5"}, "the subsidy stops when the year's budget is spent"),
+            html.Div(
+                [
+                    html.Label("External moderation", className="lever-label"),
+                    dcc.Checklist(id="moderation", options=[{"label": " required of every provider", "value": "on"}], value=[]),
+                ],
+                className="lever",
+            ),
+            _slider("sampling", "Moderation sampling rate (share of assessments audited)", 0.05, 0.5, 0.05, _pct_marks(0.05, 0.5, 4), "sampling-based audits by a rotating panel"),
+            _slider("ca", "Collective-agreement coverage (share of firms)", 0.0, 1.0, 0.05, _pct_marks(0, 1), "matters when a collective-agreement fund is in place (start from 'collective-agreement training fund')"),
+            _slider("women", "Outreach to women (× women's awareness rate)", 1.0, 10.0, 0.5, {1: "none", 5: "×5", 10: "×10"}, "a targeted campaign"),
+            _slider("reps", "Replications (more: narrower intervals, slower)", 3, 10, 1, {3: "3", 5: "5", 10: "10"}, "same random numbers for the baseline and your scenario"),
+        ],
+        className="controls",
+    )
+
+
+_CSS = """
+body{font-family:"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
+.top{background:#1f3b57;color:#fff;padding:12px 22px}.top h1{margin:0;font-size:22px}.top p{margin:4px 0 0;opacity:.9}
+.wrap{display:flex;gap:18px;padding:12px 18px}.controls{flex:0 0 360px;background:#fff;border:1px solid #ddd;padding:8px 14px}
+.main{flex:1;min-width:0}.lever{margin:10px 0 14px}.lever-label{font-weight:600;display:block;margin:8px 0 4px}
+.lever-hint{font-size:12px;color:#666}.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:10px}
+.kpi-card{border:1px solid #ccc;border-radius:6px;padding:8px 10px}.kpi-title{font-size:13px;color:#333;min-height:34px}
+.kpi-value{font-size:26px;font-weight:700}.kpi-ci,.kpi-base,.kpi-diff{font-size:12px;color:#444}
+.progress{height:10px;background:#e6e6e6;border-radius:5px;overflow:hidden;margin:6px 0}.bar{height:100%;background:#1f77b4}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:10px;margin-top:12px}
+"""
+
+
+def _layout() -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id="job"),
+            dcc.Interval(id="poll", interval=400, disabled=True),
+            html.Div(
+                [
+                    html.H1("Micro-credential policy dashboard"),
+                    html.P(
+                        "Move a lever: your scenario is rerun against the pinned baseline (same random "
+                        "numbers). Cards show the mean over the replications with its 95 % interval; green "
+                        "= better than the baseline (women's share: meets the 10 % target), red = worse, "
+                        "grey = no clear difference. Scenarios, not forecasts: most behavioural values "
+                        "are assumptions."
+                    ),
+                ],
+                className="top",
+            ),
+            html.Div(
+                [
+                    _controls(),
+                    html.Div(
+                        [
+                            html.Div(id="status", children="starting…", **{"data-state": "idle"}),
+                            html.Div(html.Div(className="bar", id="bar", style={"width": "0%"}), className="progress"),
+                            html.Div(id="cards", className="cards"),
+                            html.Div(id="charts", className="charts"),
+                        ],
+                        className="main",
+                    ),
+                ],
+                className="wrap",
+            ),
+        ]
+    )
+
+
+def _levers_from(values: tuple) -> Levers:
+    fees, subsidy, budget, moderation, sampling, ca, women = values
+    return Levers(
+        fees_multiplier=float(fees if fees is not None else 1.0),
+        subsidy_coverage=float(subsidy or 0.0),
+        subsidy_budget_eur_per_year=float(budget or 0.0) * 1e6,
+        moderation_required="on" in (moderation or []),
+        sampling_rate=float(sampling or 0.2),
+        ca_coverage=float(ca or 0.0),
+        women_outreach=float(women or 1.0),
+    )
+
+
+_LEVER_INPUTS = ["fees", "subsidy", "budget", "moderation", "sampling", "ca", "women"]
+
+
+def build_app() -> Dash:
+    """The Dash application (assets served from the Python package: works offline)."""
+    app = Dash(__name__, title="mcsim dashboard", serve_locally=True)
+    app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + _CSS + "</style>")
+    app.layout = _layout
+
+    @app.callback(Output("start", "options"), Output("start", "value"), Input("preset", "value"))
+    def _preset(preset):
+        options = policy_options(preset)
+        return options, options[0]["value"]
+
+    @app.callback(
+        [Output(i, "value") for i in _LEVER_INPUTS],
+        Input("start", "value"),
+    )
+    def _start_levers(start):
+        lv = Levers.of(load_scenario(start).config)
+        return (
+            lv.fees_multiplier,
+            0.0,
+            1.0,
+            ["on"] if lv.moderation_required else [],
+            lv.sampling_rate,
+            lv.ca_coverage,
+            lv.women_outreach,
+        )
+
+    @app.callback(
+        Output("job", "data"),
+        Output("poll", "disabled"),
+        [Input(i, "value") for i in _LEVER_INPUTS],
+        Input("reps", "value"),
+        State("preset", "value"),
+        State("start", "value"),
+    )
+    def _run(*values):
+        *lever_values, reps, preset, start = values
+        if start is None:
+            return no_update, no_update
+        reps = int(reps or 5)
+        return _start(preset, start, _levers_from(tuple(lever_values)), max(reps, 3)), False
+
+    @app.callback(
+        Output("status", "children"),
+        Output("status", "data-state"),
+        Output("bar", "style"),
+        Output("cards", "children"),
+        Output("charts", "children"),
+        Output("poll", "disabled", allow_duplicate=True),
+        Input("poll", "n_intervals"),
+        Input("job", "data"),
+        prevent_initial_call=True,
+    )
+    def _poll(_, job_id):
+        job = _JOBS.get(job_id or "")
+        if job is None:
+            return "starting…", "idle", {"width": "0%"}, no_update, no_update, True
+        pct = 100 * job.done / max(job.total, 1)
+        if job.error:
+            return f"Could not run: {job.error}", "error", {"width": "100%"}, no_update, no_update, True
+        if job.result is None:
+            text = f"Running replication {job.done} of {job.total}…"
+            return text, "running", {"width": f"{pct:.0f}%"}, no_update, no_update, False
+        cmp = job.result
+        _JOBS.pop(job_id, None)
+        cards = [_card(cmp, n) for n in _CARDS if n in set(cmp.summary["kpi"])]
+        charts = [
+            dcc.Graph(id=f"graph-{n}", figure=trajectory_figure(cmp.kpis, n, [BASELINE, SCENARIO]))
+            for n in HEADLINE
+        ]
+        done = f"Ready: {cmp.reps} replications each (vector engine, no deadweight runs)."
+        return done, "done", {"width": "100%"}, cards, charts, True
+
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8050, debug: bool = False) -> None:
+    """Run the dashboard until interrupted (binds to the local machine by default)."""
+    build_app().run(host=host, port=port, debug=debug)
+
+
+# a Dash app object for ``python -m`` style use, as Mesa examples expose ``page``
+page = None
+
+
+def __getattr__(name: str):
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
+
+
+_ = (asdict, replace)

@@ -1,0 +1,185 @@
+"""Phase 2, labour market: people age, retire and leave; firms close and open; newcomers arrive; firms hire.
+
+Why flows: the women's-participation target is decided largely by who comes in (public-facts §5,
+report L698), and SEPE's placement at 6 and 12 months (L1383) exists only if people move. Inflow
+streams (VET graduates in early summer, jobseekers, career changers) arrive as jobseekers; firms
+open vacancies in proportion to their staff and their EV work (hiring difficulties, L1336–1338);
+jobseekers apply to an open vacancy, and each firm hires its best applicants, where a credential the
+firm accepts counts (``credential_hiring_weight``, an assumption). Every entry and exit is an event,
+so the stock-flow balance can be checked from the log. Disabled unless ``flows.enabled``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from model.compiled import Compiled, weekly
+from model.events import Event, EventLog
+from model.phases.training import leave_pipeline
+from model.state import FIELDS, Status, World
+from model.streams import Streams
+from model.synthesis import add_entrants, add_firms
+
+READS = {f"{a}.{f}" for a in ("workers", "smes") for f in FIELDS[a]}
+WRITES = set(READS)
+
+
+def enabled(c: Compiled) -> bool:
+    """Engines skip the phase (and the Mesa engine lends nothing) when flows are off."""
+    return c.cfg.flows.enabled
+
+
+def _gumbel(u: np.ndarray) -> np.ndarray:
+    return -np.log(-np.log(u))
+
+
+def _ageing(world: World, c: Compiled, s: Streams, step: int) -> None:
+    w = world.workers
+    ids = np.flatnonzero(w.active & (w.age_band < 2))
+    older = ids[s.uniform("ageing", step, ids) < weekly(c.cfg.flows.ageing_per_year)]
+    w.age_band[older] += 1
+
+
+def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
+    """Retirement (50+), leaving the sector, and jobseekers leaving the sector's pool."""
+    f, w = c.cfg.flows, world.workers
+    ids = np.flatnonzero(w.active)
+    hazard = f.exit_per_year + f.retirement_per_year_50_plus * (w.age_band[ids] == 2)
+    hazard = hazard + f.jobseeker_exit_per_year * w.jobseeker[ids]
+    gone = ids[s.uniform("exit", step, ids) < weekly(hazard)]
+    day = c.day0(step) + s.day_in_week("day.exit", step, gone)
+    busy = gone[w.status[gone] != Status.IDLE]
+    day_busy = np.maximum(day[w.status[gone] != Status.IDLE], w.day_enrolled[busy])
+    log.emit(
+        Event.DROPPED,
+        step,
+        day_busy,
+        worker=busy,
+        firm=w.firm[busy],
+        provider=w.provider[busy],
+        module=w.module[busy],
+    )
+    leave_pipeline(world, c, busy)
+    log.emit(Event.EXITED, step, day, worker=gone, firm=w.firm[gone], value=w.aware[gone].astype(float))
+    w.active[gone] = False
+    w.status[gone] = Status.GONE
+    w.firm[gone] = -1
+    w.jobseeker[gone] = False
+    w.aware[gone] = False
+    w.held[gone] = 0
+    w.edc_held[gone] = 0
+    w.mod_held[gone] = 0
+    if len(gone):
+        world.scratch.pop("roster", None)
+
+
+def _firm_turnover(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
+    """Firms close (their staff become jobseekers) and new firms open."""
+    f, sm, w, g = c.cfg.flows, world.smes, world.workers, world.globals
+    day0 = c.day0(step)
+    ids = np.flatnonzero(sm.active)
+    closing = ids[s.uniform("firm_close", step, ids) < weekly(f.firm_closure_per_year)]
+    if len(closing):
+        staff = np.flatnonzero(np.isin(w.firm, closing) & w.active)
+        log.emit(Event.LAID_OFF, step, day0, worker=staff, firm=w.firm[staff])
+        w.firm[staff] = -1
+        w.jobseeker[staff] = True
+        withdrawn = closing[sm.accepts[closing]]
+        log.emit(Event.WITHDRAWN, step, day0, firm=withdrawn)
+        reps = closing[sm.design_group[closing]]
+        log.emit(Event.REP_LEFT, step, day0, firm=reps, value=-c.f_scale)
+        log.emit(Event.SME_CLOSED, step, day0, firm=closing, value=sm.aware[closing].astype(float))
+        for name in ("active", "aware", "accepts", "design_group"):
+            getattr(sm, name)[closing] = False
+        sm.vacancies[closing] = 0
+        world.scratch.pop("roster", None)
+    expected = f.firm_entry_per_year * len(ids) / 52.0 + g.firm_entry_carry
+    k = int(expected)
+    g.firm_entry_carry = expected - k
+    if k:
+        new = add_firms(c, s, sm, k)
+        sm.vacancies[new] = 1
+        log.emit(Event.SME_OPENED, step, day0, firm=new)
+
+
+def _entries(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
+    """Inflow streams arrive as jobseekers, in their weeks of the year."""
+    f, g = c.cfg.flows, world.globals
+    if g.entry_carry is None:
+        g.entry_carry = np.zeros(len(f.inflows))
+    date = dt.date.fromordinal(c.start_ordinal + c.day0(step))
+    week_of_year = min((date.timetuple().tm_yday - 1) // 7, 51)
+    regions = [r.share for r in c.cfg.population.regions]
+    for i, stream in enumerate(f.inflows):
+        weeks = stream.weeks
+        if weeks is not None and week_of_year not in weeks:
+            continue
+        per_week = stream.per_year / c.w_scale / (len(weeks) if weeks else 52.0)
+        expected = per_week + g.entry_carry[i]
+        k = int(expected)
+        g.entry_carry[i] = expected - k
+        if k == 0:
+            continue
+        women = stream.women_share * (f.women_inflow_multiplier if stream.outreach_to_women else 1.0)
+        ids = add_entrants(c, s, world.workers, k, stream.name, min(women, 1.0), regions)
+        day = c.day0(step) + s.day_in_week("day.entry", step, ids)
+        log.emit(Event.ENTERED, step, day, worker=ids, value=float(i))
+        aware = ids[world.workers.aware[ids]]
+        log.emit(Event.WORKER_AWARE, step, day[world.workers.aware[ids]], worker=aware)
+
+
+def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
+    """Firms open vacancies; jobseekers apply to one; each firm hires its best applicants."""
+    f, sm, w = c.cfg.flows, world.smes, world.workers
+    firms = np.flatnonzero(sm.active)
+    staff = np.bincount(w.firm[w.active & (w.firm >= 0)], minlength=sm.n)[firms]
+    ev = np.minimum(1.0, c.ev_share(step) * sm.ev_mult[firms])
+    rate = f.vacancy_per_employee_per_year * np.maximum(staff, 1) * (1.0 + f.vacancy_ev_growth * ev)
+    opens = firms[s.uniform("vacancy", step, firms) < weekly(rate)]
+    sm.vacancies[opens] = np.minimum(sm.vacancies[opens] + 1, f.max_open_vacancies)
+    hiring = np.flatnonzero(sm.active & (sm.vacancies > 0))
+    seekers = np.flatnonzero(w.active & w.jobseeker)
+    seekers = seekers[s.uniform("search", step, seekers) < weekly(f.search_per_year)]
+    if len(hiring) == 0 or len(seekers) == 0:
+        return
+    # Each applicant picks an open vacancy, in their own region if there is one there.
+    u = s.uniform("apply", step, seekers)
+    target = np.full(len(seekers), -1, dtype=np.int64)
+    for r in range(len(c.region_names)):
+        mine = w.region[seekers] == r
+        if not mine.any():
+            continue
+        local = hiring[sm.region[hiring] == r]
+        pool = local if len(local) else hiring
+        cum = np.cumsum(sm.vacancies[pool].astype(np.float64))
+        pick = np.searchsorted(cum, u[mine] * cum[-1], side="right")
+        target[mine] = pool[np.minimum(pick, len(pool) - 1)]
+    holder = (w.held[seekers] != 0) & sm.accepts[target]
+    score = f.credential_hiring_weight * holder + _gumbel(s.uniform("hire", step, seekers))
+    order = np.lexsort((-score, target))
+    t_sorted = target[order]
+    first = np.r_[True, t_sorted[1:] != t_sorted[:-1]]
+    rank = np.arange(len(order)) - np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    won = order[rank < sm.vacancies[t_sorted]]
+    hired, firm = seekers[won], target[won]
+    # Not before the day they entered, if they arrived this week.
+    day = c.day0(step) + np.maximum(
+        s.day_in_week("day.hire", step, hired), s.day_in_week("day.entry", step, hired)
+    )
+    log.emit(Event.HIRED, step, day, worker=hired, firm=firm, value=(w.held[hired] != 0).astype(float))
+    np.subtract.at(sm.vacancies, firm, 1)
+    w.firm[hired] = firm
+    w.jobseeker[hired] = False
+    w.region[hired] = sm.region[firm]
+    world.scratch.pop("roster", None)
+
+
+def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
+    """Ageing, exits, firm turnover, entries, then hiring — on the state at each sub-step."""
+    _ageing(world, c, s, step)
+    _exits(world, c, s, step, log)
+    _firm_turnover(world, c, s, step, log)
+    _entries(world, c, s, step, log)
+    _hiring(world, c, s, step, log)
