@@ -18,6 +18,13 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from analysis.calibration.commands import (
+    StudyError,
+    add_calibrate_arguments,
+    add_sensitivity_arguments,
+    calibrate_command,
+    sensitivity_command,
+)
 from analysis.experiment import Experiment
 from analysis.images import ImageError, write_images
 from analysis.outputs import OutputError, finish_out, manifest, prepare_out, write_results
@@ -284,6 +291,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return sweep_command(args.spec, args.out, args.executor, args.scheduler, args.jobs, args.retry_failed)
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``mcsim calibrate``: fit parameters to targets (simulated moments or ABC-SMC)."""
+    return calibrate_command(args)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """``mcsim sensitivity``: Morris screening or Sobol indices of KPIs over parameters."""
+    return sensitivity_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(prog="mcsim", description=__doc__.splitlines()[0])
@@ -337,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     p.set_defaults(func=cmd_sweep)
 
+    p = sub.add_parser("calibrate", help="fit parameters to Vipunen/SEPE targets (simulated moments, ABC)")
+    add_calibrate_arguments(p)
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("sensitivity", help="Morris screening or Sobol indices of KPIs (SALib)")
+    add_sensitivity_arguments(p)
+    p.set_defaults(func=cmd_sensitivity)
+
     p = sub.add_parser("demo", help="run the bundled Finnish comparison (what `make demo` does)")
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("--jobs", type=int, default=1)
@@ -352,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, WorkshopError, OutputError, UsageError, SpecError, SweepError) as exc:
+    except (ScenarioError, WorkshopError, OutputError, UsageError, SpecError, SweepError, StudyError) as exc:
         print(f"mcsim: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and closed early

@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analysis.calibration.errors import StudyError
 from model.compiled import AGE_BANDS, BANDS, Compiled
 from model.events import Event
 from model.kpis import KPIS
@@ -50,7 +51,7 @@ __all__ = [
 Subject = Literal["worker", "firm", "kpi"]
 
 
-class IndicatorError(ValueError):
+class IndicatorError(StudyError):
     """A target that names an unknown indicator, group or year."""
 
 

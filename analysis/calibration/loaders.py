@@ -55,6 +55,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from analysis.calibration.errors import StudyError
 from analysis.calibration.indicators import format_group
 from analysis.calibration.targets import COLUMNS, TargetsError, tidy
 from model.compiled import AGE_BANDS
@@ -76,7 +77,7 @@ _SMALL_VALUE, _SMALL_SD = 2.5, math.sqrt(1.25)  # "1-4": uniform on {1, 2, 3, 4}
 _OPEN = 200  # upper bound of an open age band ("50+")
 
 
-class LoaderError(ValueError):
+class LoaderError(StudyError):
     """An export file the loader cannot read; the message says what it expected."""
 
 

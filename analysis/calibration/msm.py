@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 from scipy import optimize, stats
 
+from analysis.calibration.errors import StudyError
 from analysis.calibration.params import FitParameter, apply_values
 from analysis.calibration.runner import Runner, indicator_job
 from analysis.calibration.targets import Target
@@ -42,7 +43,7 @@ IDENTIFIED_SHARE = 0.5
 _NAN_PENALTY = 1e6
 
 
-class CalibrationError(RuntimeError):
+class CalibrationError(StudyError):
     """A calibration that cannot run or whose result cannot be written."""
 
 

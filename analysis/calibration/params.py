@@ -27,6 +27,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 
+from analysis.calibration.errors import StudyError
 from model.params import LoadedScenario, Provenance, Scenario
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
 _SIMULATION_KEYS = ("population.workers", "population.smes", "horizon_weeks")
 
 
-class ParameterError(ValueError):
+class ParameterError(StudyError):
     """A parameter specification that names no parameter, or has bad bounds."""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.calibration.errors import StudyError
 from analysis.calibration.indicators import (
     NOT_PRODUCED,
     IndicatorError,
@@ -40,7 +41,7 @@ _COUNTRIES = ("FI", "ES", "PT", "EU")
 _MAX_SHOWN = 25
 
 
-class TargetsError(ValueError):
+class TargetsError(StudyError):
     """A targets file the calibration cannot use; the message lists every problem."""
 
 
