@@ -51,6 +51,10 @@ class Event(IntEnum):
     LAID_OFF = 30
     SME_OPENED = 31
     SME_CLOSED = 32
+    CONTENT_CHANGED = 33
+    CONTENT_RENEWED = 34
+    RENEWAL_COST = 35
+    ISSUED_CONTENT = 36
 
 
 COLUMNS: dict[str, type] = {

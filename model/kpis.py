@@ -96,6 +96,27 @@ KPIS: tuple[KPI, ...] = (
         "min",
         "funded learners who also enrol without any instrument ÷ funded learners",
     ),
+    KPI(
+        "content_age_days",
+        "ratio",
+        "days",
+        "min",
+        "mean days the content had been out of date, credentials of the last 13 weeks (0: current)",
+    ),
+    KPI(
+        "current_content_share",
+        "ratio",
+        "share",
+        "max",
+        "credentials issued on up-to-date content ÷ credentials issued, cumulative",
+    ),
+    KPI(
+        "renewal_lag_days",
+        "ratio",
+        "days",
+        "min",
+        "mean days from a change to the first credential issued on content that includes it",
+    ),
     KPI("workforce", "stock", "workers", "info", "workers employed in the sector at step end"),
     KPI("women_workforce_share", "ratio", "share", "max", "women ÷ all employed, at step end"),
     KPI("hires", "flow", "hires", "info", "jobseekers hired by firms in the week"),
@@ -239,6 +260,41 @@ def _labour_market(
     return out
 
 
+def _content(ev: pd.DataFrame, steps: int) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Agility: content age at issuance, share issued on current content, renewal lag."""
+    issued = ev[ev["kind"] == int(Event.ISSUED_CONTENT)]
+    n = _per_step(ev, (Event.ISSUED_CONTENT,), steps)
+    age = _per_step(ev, (Event.ISSUED_CONTENT,), steps, "value")
+    current = np.bincount(
+        issued["step"].to_numpy(), weights=(issued["value"] == 0).to_numpy(float), minlength=steps
+    )[:steps]
+    out = {
+        "content_age_days": _div(_window(age), _window(n)),
+        "current_content_share": _div(np.cumsum(current), np.cumsum(n)),
+    }
+    whole = {"content_age_days": float(_div(age.sum(), n.sum()))}
+    renewed = ev[ev["kind"] == int(Event.CONTENT_RENEWED)][["provider", "module", "day", "value"]]
+    fresh = issued[issued["value"] == 0][["provider", "module", "day", "step"]]
+    lag_sum = np.zeros(steps)
+    lag_n = np.zeros(steps)
+    if len(renewed) and len(fresh):
+        first = pd.merge_asof(
+            renewed.sort_values("day"),
+            fresh.rename(columns={"day": "issued"}).sort_values("issued"),
+            left_on="day",
+            right_on="issued",
+            by=["provider", "module"],
+            direction="forward",
+        ).dropna(subset=["issued"])
+        lag = first["issued"].to_numpy() - first["value"].to_numpy()
+        at = first["step"].to_numpy().astype(int)
+        lag_sum = np.bincount(at, weights=lag, minlength=steps)[:steps]
+        lag_n = np.bincount(at, minlength=steps)[:steps].astype(float)
+    out["renewal_lag_days"] = _div(np.cumsum(lag_sum), np.cumsum(lag_n))
+    whole["renewal_lag_days"] = float(_div(lag_sum.sum(), lag_n.sum()))
+    return out, whole
+
+
 def compute_kpis(
     ev: pd.DataFrame,
     steps: int,
@@ -316,6 +372,9 @@ def compute_kpis(
     out["budget_utilisation"] = _div(np.cumsum(paid), np.cumsum(available))
     out["deadweight_share"] = deadweight if deadweight is not None else np.full(steps, np.nan)
     out |= _labour_market(ev, steps, worker_woman, w_scale, employed, employed_women)
+    content, content_whole = _content(ev, steps)
+    out |= content
+    whole |= content_whole
 
     table = pd.DataFrame(out, columns=list(KPI_NAMES))
     for k in KPIS:

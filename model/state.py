@@ -28,7 +28,8 @@ class Status(IntEnum):
     GONE = 5  # left the sector (retired or exited); the id is never reused
 
 
-# actor -> field -> (dtype, per-instrument?)  The width of per-instrument fields is n_instruments.
+# actor -> field -> (dtype, width): width False for one value per agent, True for one per funding
+# instrument (n_instruments), "modules" for one per pathway module (MAX_MODULES).
 FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
     "workers": {
         "active": (np.bool_, False),
@@ -52,6 +53,7 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "day_due": (np.int32, False),
         "stage": (np.int8, False),
         "issuer_q": (np.float32, False),
+        "cur_held": (np.uint8, False),  # credentials issued on up-to-date content (bit mask)
         "commit": (np.float32, True),
         "pool": (np.float32, True),
     },
@@ -90,6 +92,11 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "active": (np.bool_, False),
         "pool": (np.float32, True),
         "day_grant_end": (np.int32, True),
+        "outdated_since": (np.int32, "modules"),  # day of the first change not in the content; -1: current
+        "renew_due": (np.int32, "modules"),  # day a running renewal completes; -1: none running
+        "renew_started": (np.int32, "modules"),  # day the running renewal started
+        "detect_due": (np.int32, "modules"),  # day the provider notices the change (trigger mode); -1
+        "last_change": (np.int32, "modules"),  # day of the latest change event of the module; -1
     },
 }
 
@@ -106,6 +113,13 @@ STATIC: dict[str, tuple[str, str]] = {
 }
 
 
+MAX_MODULES = 8  # the schema's limit on pathway modules; per-module arrays have this width
+
+
+def _width(width: bool | str, n_instruments: int) -> int:
+    return MAX_MODULES if width == "modules" else n_instruments
+
+
 class ActorArrays:
     """Arrays of one actor type, as attributes; built from ``FIELDS``.
 
@@ -118,8 +132,8 @@ class ActorArrays:
         self.n = n
         self._k = n_instruments
         self._store: dict[str, np.ndarray] = {}
-        for name, (dtype, per_instr) in FIELDS[actor].items():
-            shape = (n, n_instruments) if per_instr else (n,)
+        for name, (dtype, width) in FIELDS[actor].items():
+            shape = (n, _width(width, n_instruments)) if width else (n,)
             self._store[name] = np.zeros(shape, dtype=dtype)
             setattr(self, name, self._store[name])
 

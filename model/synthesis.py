@@ -162,6 +162,8 @@ def _providers(c: Compiled, s: Streams) -> ActorArrays:
         prov.edc[i] = p.issues_edc
         wanted = p.modules if p.modules is not None else list(c.module_ids)
         prov.offers[i] = sum(1 << c.module_ids.index(m) for m in wanted)
+    for name in ("outdated_since", "renew_due", "renew_started", "detect_due", "last_change"):
+        getattr(prov, name)[:] = -1
     return prov
 
 

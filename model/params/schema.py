@@ -398,6 +398,29 @@ class Flows(_Section):
         return self
 
 
+class Content(_Section):
+    """Technology and standards change, and how providers renew module content (agility).
+
+    Change events make part of a module's learning outcomes out of date (OEM procedures, SFS 6002:2025,
+    ADAS calibration). Providers renew in fixed annual review windows (L690), on triggers from
+    skills-intelligence signals (L550), or in full curriculum cycles (L1096). A renewed module whose
+    assessments are moderated must be approved again before it is issued under the moderated label.
+    """
+
+    enabled: bool = False
+    change_per_year: dict[str, Hazard] = Field(default_factory=dict)  # module id -> change events/yr
+    renewal: Literal["window", "trigger", "cycle"] = "window"
+    window_weeks: list[Annotated[int, Field(ge=0, le=51)]] = Field(default_factory=lambda: [10])
+    trigger_detect_days: Annotated[float, Field(ge=0.0, le=3650.0)] = 60.0
+    cycle_years: Annotated[float, Field(gt=0.0, le=20.0)] = 5.0
+    renewal_days: Annotated[float, Field(ge=0.0, le=3650.0)] = 45.0
+    employer_validation_days: Annotated[float, Field(ge=0.0, le=365.0)] = 20.0
+    moderation_approval_days: Annotated[float, Field(ge=0.0, le=730.0)] = 60.0
+    renewal_cost_eur: NonNeg = 3000.0
+    signal_weight_current: NonNeg = 0.2
+    stale_value_weight: NonNeg = 0.5
+
+
 class Scenario(_Section):
     """A whole scenario: a country preset or a policy variant that ``extends:`` one."""
 
@@ -420,11 +443,15 @@ class Scenario(_Section):
     fees: Fees = Fees()
     funding: Funding = Funding()
     flows: Flows = Flows()
+    content: Content = Content()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         regions = {r.name for r in self.population.regions}
         modules = {m.id for m in self.pathway.modules}
+        for m in self.content.change_per_year:
+            if m not in modules:
+                raise ValueError(f"content.change_per_year: '{m}' is not a module id of the pathway")
         for i, p in enumerate(self.providers):
             if p.region not in regions:
                 raise ValueError(

@@ -1,6 +1,6 @@
 """The weekly phases, in the one order both engines run them (DESIGN §4).
 
-environment → labour market → awareness → decisions → rationing → training → moderation →
+environment → labour market → content → awareness → decisions → rationing → training → moderation →
 issuance/verification → trust/acceptance → payments. Within a phase every agent decides on the
 state at the phase start; scarce things are rationed by keyed priority draws. Each phase module declares the arrays it reads
 and writes (``READS``/``WRITES``), which is what the Mesa engine lends it from its agents; a phase
@@ -13,6 +13,7 @@ from types import ModuleType
 
 from model.phases import (
     awareness,
+    content,
     decisions,
     environment,
     issuance,
@@ -29,6 +30,7 @@ __all__ = ["PHASES"]
 PHASES: tuple[tuple[str, ModuleType], ...] = (
     ("environment", environment),
     ("labour", labour),
+    ("content", content),
     ("awareness", awareness),
     ("decisions", decisions),
     ("rationing", rationing),

@@ -27,6 +27,10 @@ from model.state import Status, World
 from model.streams import Streams
 
 READS = {
+    "workers.cur_held",
+    "workers.edc_held",
+    "workers.mod_held",
+    "workers.issuer_q",
     "workers.aware",
     "workers.status",
     "workers.held",
@@ -277,6 +281,15 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     )
 
 
+def _current_share(world: World, c: Compiled) -> np.ndarray:
+    """Per region, the share of credentials held that were issued on up-to-date content."""
+    if not c.cfg.content.enabled:
+        return np.ones(len(c.region_names))
+    from model.phases.trust import regional_signals
+
+    return regional_signals(world, c)["current"]
+
+
 def _hiring_payoff(c: Compiled) -> float:
     """Extra value of a credential to a jobseeker when employers who accept it hire its holders first.
 
@@ -300,7 +313,10 @@ def _self_enrolment(
     bonus = wk.jobseeker_value_bonus
     payoff = _hiring_payoff(c)
     top = float(accept_share.max())
-    value_range = (min(0.0, bonus) + float(accept_share.min()), top + max(0.0, bonus) + payoff * top)
+    current = _current_share(world, c)
+    stale = c.cfg.content.stale_value_weight if c.cfg.content.enabled else 0.0
+    lowest = min(0.0, bonus) + float(accept_share.min()) - stale
+    value_range = (lowest, top + max(0.0, bonus) + payoff * top)
     shortest = min(float(c.hours.min()), _RPL_HOURS)
     bound = enrolment_bound(
         wk.enrol_rate_per_year,
@@ -317,6 +333,8 @@ def _self_enrolment(
     q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step))
     local = accept_share[w.region[idle]]
     value = local + w.jobseeker[idle] * (wk.jobseeker_value_bonus + payoff * local)
+    if c.cfg.content.enabled:  # credentials on stale content are worth less (issue: agility)
+        value = value - c.cfg.content.stale_value_weight * (1.0 - current[w.region[idle]])
     flexible = _FLEXIBLE[p.delivery[prov]]
     relief = np.where(flexible, wk.flexible_delivery_relief, 0.0)
     time_mult = 1.0 + w.caring[idle] * (wk.caring_time_multiplier - 1.0) * (1.0 - relief)

@@ -17,6 +17,8 @@ from model.state import Status, World
 from model.streams import Streams
 
 READS = {
+    "workers.cur_held",
+    "providers.outdated_since",
     "workers.status",
     "workers.day_due",
     "workers.provider",
@@ -35,6 +37,7 @@ READS = {
     "smes.experience",
 }
 WRITES = {
+    "workers.cur_held",
     "workers.status",
     "workers.held",
     "workers.edc_held",
@@ -71,6 +74,19 @@ def _issue(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
         provider=prov,
         module=w.module[ids],
         value=(day - w.day_enrolled[ids]).astype(float),
+    )
+    # Content currency: days since the content first missed a change (0: up to date, L540, L586).
+    since = p.outdated_since[prov, w.module[ids]]
+    age = np.where((since >= 0) & (since <= day), day - since, 0)
+    w.cur_held[ids] = np.where(age == 0, w.cur_held[ids] | bit, w.cur_held[ids] & ~bit)
+    log.emit(
+        Event.ISSUED_CONTENT,
+        step,
+        day,
+        worker=ids,
+        provider=prov,
+        module=w.module[ids],
+        value=age.astype(float),
     )
     w.stage[ids] = 3
     w.status[ids] = Status.IDLE  # module and provider stay as the last ones, for the ledger

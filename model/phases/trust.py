@@ -19,6 +19,7 @@ from model.state import World
 from model.streams import Streams
 
 READS = {
+    "workers.cur_held",
     "workers.held",
     "workers.edc_held",
     "workers.mod_held",
@@ -45,14 +46,15 @@ def regional_signals(world: World, c: Compiled) -> dict[str, np.ndarray]:
     total = np.bincount(region, weights=held, minlength=n_reg)
     prior = c.cfg.employer.prior_quality
 
-    def share(x: np.ndarray) -> np.ndarray:
+    def share(x: np.ndarray, default: float = prior) -> np.ndarray:
         hits = np.bincount(region, weights=x, minlength=n_reg)
-        return np.where(total > 0, hits / np.maximum(total, 1e-12), prior)
+        return np.where(total > 0, hits / np.maximum(total, 1e-12), default)
 
     return {
         "moderated": share(popcount8(w.mod_held[holders]).astype(np.float64)),
         "verifiable": share(popcount8(w.edc_held[holders]).astype(np.float64)),
         "issuer": share(held * w.issuer_q[holders]),
+        "current": share(popcount8(w.cur_held[holders]).astype(np.float64), 1.0),
     }
 
 
@@ -75,6 +77,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
         "issuer": reg["issuer"][sm.region],
         "peers": peers[sm.region],
         "experience": sm.experience.astype(np.float64),
+        "current": reg["current"][sm.region],
     }
     weights = {
         "moderated": emp.signal_weight_moderated,
@@ -82,6 +85,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
         "issuer": emp.signal_weight_issuer,
         "peers": emp.signal_weight_peers,
         "experience": emp.signal_weight_experience,
+        "current": c.cfg.content.signal_weight_current if c.cfg.content.enabled else 0.0,
     }
     signal = trust_signal(comps, weights)
     aware = sm.aware

@@ -25,7 +25,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +33,9 @@ import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from analysis.experiment import rep_seed
-from analysis.report import HEADLINE, kpi_title, status, trajectory_figure
+from analysis.report import HEADLINE, format_value, kpi_title, status, trajectory_figure
 from analysis.summary import differences, summarise
-from model.api import simulate
+from model.api import RunOutput, simulate
 from model.params import Scenario, load_scenario
 
 __all__ = [
@@ -136,7 +136,7 @@ class Comparison:
     reps: int
 
 
-def _runs(cfg: Scenario, seeds: list[int], tick: Callable[[], None]) -> list:
+def _runs(cfg: Scenario, seeds: list[int], tick: Callable[[], None]) -> list[RunOutput]:
     out = []
     for s in seeds:
         out.append(simulate(cfg, s, "vector", deadweight=False))
@@ -144,10 +144,8 @@ def _runs(cfg: Scenario, seeds: list[int], tick: Callable[[], None]) -> list:
     return out
 
 
-def _tables(label: str, runs: list) -> tuple[pd.DataFrame, pd.DataFrame]:
-    kpis = pd.concat(
-        [r.kpis.assign(scenario=label, rep=i) for i, r in enumerate(runs)], ignore_index=True
-    )
+def _tables(label: str, runs: list[RunOutput]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    kpis = pd.concat([r.kpis.assign(scenario=label, rep=i) for i, r in enumerate(runs)], ignore_index=True)
     whole = pd.DataFrame([{"scenario": label, "rep": i, **r.whole} for i, r in enumerate(runs)])
     return kpis, whole
 
@@ -205,34 +203,46 @@ def compare(
 
 
 # -- background jobs --------------------------------------------------------------------------------
+class _Cancelled(Exception):
+    """A newer lever setting replaced this run."""
+
+
 @dataclass
 class _Job:
     total: int
     done: int = 0
     result: Comparison | None = None
     error: str | None = None
+    cancelled: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def tick(self) -> None:
+        if self.cancelled:
+            raise _Cancelled
         with self.lock:
             self.done = min(self.done + 1, self.total)
 
 
-_JOBS: dict[str, _Job] = {}
+_JOBS: OrderedDict[str, _Job] = OrderedDict()
 
 
-def _start(preset: str, start: str, levers: Levers, reps: int) -> str:
+def _start(preset: str, start: str, levers: Levers, reps: int, previous: str | None) -> str:
+    if previous in _JOBS:
+        _JOBS[previous].cancelled = True  # this tab moved on: stop its older run
     cached_base = _CACHE.get(("baseline", preset, reps, 1)) is not None
     job = _Job(total=reps if cached_base else 2 * reps)
     job_id = uuid.uuid4().hex
     _JOBS[job_id] = job
+    while len(_JOBS) > 64:
+        _JOBS.popitem(last=False)
 
     def work() -> None:
         try:
             job.result = compare(preset, start, levers, reps, tick=job.tick)
+        except _Cancelled:
+            return
         except Exception as exc:  # shown on the page; the server keeps serving
             job.error = f"{type(exc).__name__}: {exc}"
-        job.done = job.total
 
     threading.Thread(target=work, daemon=True).start()
     return job_id
@@ -250,53 +260,76 @@ _STATUS_BG = {
 }
 
 
-def _fmt(x: float, name: str, diff: bool = False) -> str:
-    from analysis.report import _num  # one number format for report and dashboard
-
-    return _num(x, name, diff)
-
-
 def _card(cmp: Comparison, name: str) -> html.Div:
     s = cmp.summary.set_index(["scenario", "kpi"])
     mine, base = s.loc[(SCENARIO, name)], s.loc[(BASELINE, name)]
     d = cmp.diff[cmp.diff["kpi"] == name].iloc[0]
-    st = status(name, mine["mean"], mine["lo"], mine["hi"], diff=False) or status(
-        name, d["diff"], d["lo"], d["hi"], diff=True
-    )
+    st = status(name, mine["mean"], mine["lo"], mine["hi"], diff=False)
+    st = st or status(name, d["diff"], d["lo"], d["hi"], diff=True)
+    change = f"{format_value(d['diff'], name, True)} [{format_value(d['lo'], name, True)}, "
+    change += f"{format_value(d['hi'], name, True)}]"
     return html.Div(
         [
             html.Div(kpi_title(name), className="kpi-title"),
-            html.Div(_fmt(mine["mean"], name), className="kpi-value", id=f"kpi-{name}-value"),
-            html.Div(f"95 % interval {_fmt(mine['lo'], name)} to {_fmt(mine['hi'], name)}", className="kpi-ci"),
-            html.Div(f"baseline {_fmt(base['mean'], name)}", className="kpi-base"),
+            html.Div(format_value(mine["mean"], name), className="kpi-value", id=f"kpi-{name}-value"),
             html.Div(
-                f"change {_fmt(d['diff'], name, True)} [{_fmt(d['lo'], name, True)}, {_fmt(d['hi'], name, True)}]",
-                className="kpi-diff",
+                f"95 % interval {format_value(mine['lo'], name)} to {format_value(mine['hi'], name)}",
+                className="kpi-ci",
             ),
+            html.Div(f"baseline {format_value(base['mean'], name)}", className="kpi-base"),
+            html.Div(f"change {change}", className="kpi-diff"),
         ],
         id=f"kpi-{name}",
-        className="kpi-card",
+        className=f"kpi-card {st}",
         style={"background": _STATUS_BG.get(st, "#ffffff")},
-        **{"data-status": st},
     )
+
+
+def _pct(lo: float, hi: float, n: int = 5) -> dict:
+    return {float(v): f"{100 * v:.0f}%" for v in np.linspace(lo, hi, n)}
+
+
+#: (id, label, min, max, step, marks, hint) of every slider.
+_SLIDERS = (
+    ("fees", "Module fees (× today's fees)", 0.0, 3.0, 0.1, {0: "free", 1: "today", 2: "×2", 3: "×3"},
+     "scales every provider's module fee"),
+    ("subsidy", "Fee subsidy: share of the fee paid by public money", 0.0, 1.0, 0.1, _pct(0, 1),
+     "a new budget instrument for every learner, paid to the provider at enrolment"),
+    ("budget", "Subsidy budget (EUR million per year)", 0.0, 5.0, 0.1, {0: "0", 1: "1", 2.5: "2.5", 5: "5"},
+     "the subsidy stops for the year when this is spent"),
+    ("sampling", "Moderation sampling rate (share of assessments audited)", 0.05, 0.5, 0.05,
+     _pct(0.05, 0.5, 4), "sampling-based audits by a rotating panel of assessors"),
+    ("ca", "Collective-agreement coverage (share of firms)", 0.0, 1.0, 0.05, _pct(0, 1),
+     "matters where a collective-agreement fund pays (start from the 'training fund' scenario)"),
+    ("women", "Outreach to women (× women's awareness rate)", 1.0, 10.0, 0.5, {1: "none", 5: "×5", 10: "×10"},
+     "a targeted campaign"),
+    ("reps", "Replications (more: narrower intervals, slower)", 3, 10, 1, {3: "3", 5: "5", 10: "10"},
+     "the baseline and your scenario use the same random numbers"),
+)  # fmt: skip
 
 
 def _slider(id_: str, label: str, lo: float, hi: float, step: float, marks: dict, hint: str) -> html.Div:
     return html.Div(
         [
             html.Label(label, htmlFor=id_, className="lever-label"),
-            dcc.Slider(id=id_, min=lo, max=hi, step=step, marks=marks, value=lo, updatemode="mouseup"),
+            dcc.Slider(id=id_, min=lo, max=hi, step=step, marks=marks, value=5 if id_ == "reps" else lo),
             html.Div(hint, className="lever-hint"),
         ],
         className="lever",
     )
 
 
-def _pct_marks(lo: float, hi: float, n: int = 5) -> dict:
-    return {float(v): f"{100 * v:.0f}%" for v in np.linspace(lo, hi, n)}
-
-
 def _controls() -> html.Div:
+    sliders = {s[0]: _slider(*s) for s in _SLIDERS}
+    moderation = html.Div(
+        [
+            html.Label("External moderation", className="lever-label"),
+            dcc.Checklist(
+                id="moderation", options=[{"label": " required of every provider", "value": "on"}], value=[]
+            ),
+        ],
+        className="lever",
+    )
     return html.Div(
         [
             html.H3("Scenario"),
@@ -310,20 +343,14 @@ def _controls() -> html.Div:
             html.Label("Start from", htmlFor="start", className="lever-label"),
             dcc.Dropdown(id="start", clearable=False),
             html.H3("Levers"),
-            _slider("fees", "Module fees (× today's fees)", 0.0, 3.0, 0.1, {0: "free", 1: "today", 2: "×2", 3: "×3"}, "applies to every provider's fee"),
-            _slider("subsidy", "Fee subsidy: share of the fee paid by public money", 0.0, 1.0, 0.1, _pct_marks(0, 1), "a new budget instrument for every learner, paid at enrolment"),
-            _slider("budget", "Subsidy budget (EUR million per year)", 0.0, 5.0, 0.1, {0: "0", 1: "1", 2.5: "2.5", 5: "5"}, "the subsidy stops when the year's budget is spent"),
-            html.Div(
-                [
-                    html.Label("External moderation", className="lever-label"),
-                    dcc.Checklist(id="moderation", options=[{"label": " required of every provider", "value": "on"}], value=[]),
-                ],
-                className="lever",
-            ),
-            _slider("sampling", "Moderation sampling rate (share of assessments audited)", 0.05, 0.5, 0.05, _pct_marks(0.05, 0.5, 4), "sampling-based audits by a rotating panel"),
-            _slider("ca", "Collective-agreement coverage (share of firms)", 0.0, 1.0, 0.05, _pct_marks(0, 1), "matters when a collective-agreement fund is in place (start from 'collective-agreement training fund')"),
-            _slider("women", "Outreach to women (× women's awareness rate)", 1.0, 10.0, 0.5, {1: "none", 5: "×5", 10: "×10"}, "a targeted campaign"),
-            _slider("reps", "Replications (more: narrower intervals, slower)", 3, 10, 1, {3: "3", 5: "5", 10: "10"}, "same random numbers for the baseline and your scenario"),
+            sliders["fees"],
+            sliders["subsidy"],
+            sliders["budget"],
+            moderation,
+            sliders["sampling"],
+            sliders["ca"],
+            sliders["women"],
+            sliders["reps"],
         ],
         className="controls",
     )
@@ -331,58 +358,52 @@ def _controls() -> html.Div:
 
 _CSS = """
 body{font-family:"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
-.top{background:#1f3b57;color:#fff;padding:12px 22px}.top h1{margin:0;font-size:22px}.top p{margin:4px 0 0;opacity:.9}
-.wrap{display:flex;gap:18px;padding:12px 18px}.controls{flex:0 0 360px;background:#fff;border:1px solid #ddd;padding:8px 14px}
-.main{flex:1;min-width:0}.lever{margin:10px 0 14px}.lever-label{font-weight:600;display:block;margin:8px 0 4px}
+.top{background:#1f3b57;color:#fff;padding:12px 22px}.top h1{margin:0;font-size:22px}
+.top p{margin:4px 0 0;opacity:.9;max-width:1200px}.wrap{display:flex;gap:18px;padding:12px 18px}
+.controls{flex:0 0 370px;background:#fff;border:1px solid #ddd;padding:4px 14px}.main{flex:1;min-width:0}
+.lever{margin:8px 0 14px}.lever-label{font-weight:600;display:block;margin:8px 0 4px}
 .lever-hint{font-size:12px;color:#666}.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:10px}
-.kpi-card{border:1px solid #ccc;border-radius:6px;padding:8px 10px}.kpi-title{font-size:13px;color:#333;min-height:34px}
+.kpi-card{border:1px solid #ccc;border-radius:6px;padding:8px 10px}.kpi-title{font-size:13px;min-height:34px}
 .kpi-value{font-size:26px;font-weight:700}.kpi-ci,.kpi-base,.kpi-diff{font-size:12px;color:#444}
-.progress{height:10px;background:#e6e6e6;border-radius:5px;overflow:hidden;margin:6px 0}.bar{height:100%;background:#1f77b4}
+.progress{height:10px;background:#e6e6e6;border-radius:5px;overflow:hidden;margin:6px 0 10px}
+.bar{height:100%;background:#1f77b4;transition:width .3s}#status{font-weight:600}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:10px;margin-top:12px}
 """
 
+_INTRO = (
+    "Move a lever: your scenario is rerun against the pinned baseline (the preset as it is, with the same "
+    "random numbers). Cards show the mean over the replications with its 95 % interval. Green: better than "
+    "the baseline (women's share: meets the 10 % target); red: worse; grey: no clear difference. "
+    "Scenarios, not forecasts: most behavioural values are assumptions."
+)
+
 
 def _layout() -> html.Div:
+    main = html.Div(
+        [
+            html.Div("starting…", id="status", className="idle"),
+            html.Div(html.Div(className="bar", id="bar", style={"width": "0%"}), className="progress"),
+            html.Div(id="cards", className="cards"),
+            html.Div(id="charts", className="charts"),
+        ],
+        className="main",
+    )
     return html.Div(
         [
             dcc.Store(id="job"),
             dcc.Interval(id="poll", interval=400, disabled=True),
-            html.Div(
-                [
-                    html.H1("Micro-credential policy dashboard"),
-                    html.P(
-                        "Move a lever: your scenario is rerun against the pinned baseline (same random "
-                        "numbers). Cards show the mean over the replications with its 95 % interval; green "
-                        "= better than the baseline (women's share: meets the 10 % target), red = worse, "
-                        "grey = no clear difference. Scenarios, not forecasts: most behavioural values "
-                        "are assumptions."
-                    ),
-                ],
-                className="top",
-            ),
-            html.Div(
-                [
-                    _controls(),
-                    html.Div(
-                        [
-                            html.Div(id="status", children="starting…", **{"data-state": "idle"}),
-                            html.Div(html.Div(className="bar", id="bar", style={"width": "0%"}), className="progress"),
-                            html.Div(id="cards", className="cards"),
-                            html.Div(id="charts", className="charts"),
-                        ],
-                        className="main",
-                    ),
-                ],
-                className="wrap",
-            ),
+            html.Div([html.H1("Micro-credential policy dashboard"), html.P(_INTRO)], className="top"),
+            html.Div([_controls(), main], className="wrap"),
         ]
     )
 
 
-def _levers_from(values: tuple) -> Levers:
-    fees, subsidy, budget, moderation, sampling, ca, women = values
+_LEVER_INPUTS = ("fees", "subsidy", "budget", "moderation", "sampling", "ca", "women")
+
+
+def _levers_from(fees, subsidy, budget, moderation, sampling, ca, women) -> Levers:
     return Levers(
-        fees_multiplier=float(fees if fees is not None else 1.0),
+        fees_multiplier=float(1.0 if fees is None else fees),
         subsidy_coverage=float(subsidy or 0.0),
         subsidy_budget_eur_per_year=float(budget or 0.0) * 1e6,
         moderation_required="on" in (moderation or []),
@@ -392,11 +413,29 @@ def _levers_from(values: tuple) -> Levers:
     )
 
 
-_LEVER_INPUTS = ["fees", "subsidy", "budget", "moderation", "sampling", "ca", "women"]
+def _show(job_id: str | None):
+    """Status text, status class, bar style, cards, charts and whether to stop polling."""
+    job = _JOBS.get(job_id or "")
+    if job is None:
+        return "starting…", "idle", {"width": "0%"}, no_update, no_update, True
+    if job.error:
+        return f"Could not run: {job.error}", "error", {"width": "100%"}, no_update, no_update, True
+    if job.result is None:
+        pct = 100 * job.done / max(job.total, 1)
+        text = f"Running replication {job.done} of {job.total}…"
+        return text, "running", {"width": f"{pct:.0f}%"}, no_update, no_update, False
+    cmp = job.result
+    cards = [_card(cmp, n) for n in _CARDS if n in set(cmp.summary["kpi"])]
+    charts = [
+        dcc.Graph(id=f"graph-{n}", figure=trajectory_figure(cmp.kpis, n, [BASELINE, SCENARIO]))
+        for n in HEADLINE
+    ]
+    text = f"Ready: {cmp.reps} replications each (vector engine; deadweight is in the report, not here)."
+    return text, "done", {"width": "100%"}, cards, charts, True
 
 
 def build_app() -> Dash:
-    """The Dash application (assets served from the Python package: works offline)."""
+    """The Dash application (its JavaScript is served from the Python package: works offline)."""
     app = Dash(__name__, title="mcsim dashboard", serve_locally=True)
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + _CSS + "</style>")
     app.layout = _layout
@@ -406,21 +445,11 @@ def build_app() -> Dash:
         options = policy_options(preset)
         return options, options[0]["value"]
 
-    @app.callback(
-        [Output(i, "value") for i in _LEVER_INPUTS],
-        Input("start", "value"),
-    )
+    @app.callback([Output(i, "value") for i in _LEVER_INPUTS], Input("start", "value"))
     def _start_levers(start):
         lv = Levers.of(load_scenario(start).config)
-        return (
-            lv.fees_multiplier,
-            0.0,
-            1.0,
-            ["on"] if lv.moderation_required else [],
-            lv.sampling_rate,
-            lv.ca_coverage,
-            lv.women_outreach,
-        )
+        moderation = ["on"] if lv.moderation_required else []
+        return lv.fees_multiplier, 0.0, 1.0, moderation, lv.sampling_rate, lv.ca_coverage, lv.women_outreach
 
     @app.callback(
         Output("job", "data"),
@@ -429,17 +458,18 @@ def build_app() -> Dash:
         Input("reps", "value"),
         State("preset", "value"),
         State("start", "value"),
+        State("job", "data"),
     )
     def _run(*values):
-        *lever_values, reps, preset, start = values
+        *levers, reps, preset, start, previous = values
         if start is None:
             return no_update, no_update
-        reps = int(reps or 5)
-        return _start(preset, start, _levers_from(tuple(lever_values)), max(reps, 3)), False
+        job_id = _start(preset, start, _levers_from(*levers), max(int(reps or 5), 3), previous)
+        return job_id, False
 
     @app.callback(
         Output("status", "children"),
-        Output("status", "data-state"),
+        Output("status", "className"),
         Output("bar", "style"),
         Output("cards", "children"),
         Output("charts", "children"),
@@ -449,41 +479,12 @@ def build_app() -> Dash:
         prevent_initial_call=True,
     )
     def _poll(_, job_id):
-        job = _JOBS.get(job_id or "")
-        if job is None:
-            return "starting…", "idle", {"width": "0%"}, no_update, no_update, True
-        pct = 100 * job.done / max(job.total, 1)
-        if job.error:
-            return f"Could not run: {job.error}", "error", {"width": "100%"}, no_update, no_update, True
-        if job.result is None:
-            text = f"Running replication {job.done} of {job.total}…"
-            return text, "running", {"width": f"{pct:.0f}%"}, no_update, no_update, False
-        cmp = job.result
-        _JOBS.pop(job_id, None)
-        cards = [_card(cmp, n) for n in _CARDS if n in set(cmp.summary["kpi"])]
-        charts = [
-            dcc.Graph(id=f"graph-{n}", figure=trajectory_figure(cmp.kpis, n, [BASELINE, SCENARIO]))
-            for n in HEADLINE
-        ]
-        done = f"Ready: {cmp.reps} replications each (vector engine, no deadweight runs)."
-        return done, "done", {"width": "100%"}, cards, charts, True
+        return _show(job_id)
 
     return app
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050, debug: bool = False) -> None:
-    """Run the dashboard until interrupted (binds to the local machine by default)."""
+    """Run the dashboard until interrupted (binds to this machine only unless ``host`` says otherwise)."""
+    print(f"mcsim dashboard on http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     build_app().run(host=host, port=port, debug=debug)
-
-
-# a Dash app object for ``python -m`` style use, as Mesa examples expose ``page``
-page = None
-
-
-def __getattr__(name: str):
-    if name == "app":
-        return build_app()
-    raise AttributeError(name)
-
-
-_ = (asdict, replace)

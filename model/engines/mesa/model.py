@@ -18,7 +18,16 @@ from model.compiled import Compiled
 from model.engines.mesa.agents import SME, Funder, ModerationPanel, Provider, Worker
 from model.events import EventLog
 from model.phases import PHASES
-from model.state import FIELDS, STATIC, ActorArrays, Globals, Status, World, initial_counts
+from model.state import (
+    FIELDS,
+    MAX_MODULES,
+    STATIC,
+    ActorArrays,
+    Globals,
+    Status,
+    World,
+    initial_counts,
+)
 from model.streams import Streams
 from model.synthesis import synthesise
 
@@ -73,10 +82,11 @@ class MicroCredentialModel(mesa.Model):
             agents = self.actors[actor]
             arrays = {}
             for name in (f.split(".", 1)[1] for f in fields if f.startswith(actor + ".")):
-                dtype, per_instr = FIELDS[actor][name]
-                if per_instr:
+                dtype, width = FIELDS[actor][name]
+                if width:
                     rows = [getattr(a, name) for a in agents]
-                    arrays[name] = np.array(rows, dtype=dtype).reshape(len(agents), k)
+                    cols = MAX_MODULES if width == "modules" else k
+                    arrays[name] = np.array(rows, dtype=dtype).reshape(len(agents), cols)
                 else:
                     arrays[name] = np.fromiter(
                         (getattr(a, name) for a in agents), dtype=dtype, count=len(agents)
