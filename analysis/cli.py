@@ -92,6 +92,16 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         help="skip the counterfactual runs that measure deadweight (halves the cost)",
     )
     p.add_argument("--explain", action="store_true", help="list every parameter with provenance first")
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run N plausible worlds sampled from the assumption ranges (Latin hypercube)",
+    )
+    p.add_argument(
+        "--ensemble-reps", type=int, default=2, metavar="R", help="seeds per ensemble member (default 2)"
+    )
     p.add_argument("--report", action="store_true", help="also write report.html (self-contained, offline)")
     p.add_argument("--images", action="store_true", help="also write PNG/SVG of the main charts (images/)")
 
@@ -165,6 +175,8 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
     seconds = time.perf_counter() - t0
     meta = manifest(exp, sys.argv, seconds, args.overrides)
     tables = write_results(exp, staging, meta)
+    if getattr(args, "ensemble", 0):
+        tables |= _run_ensemble(args, exp, staging)
     finish_out(staging, args.out)
     _print_summary(tables)
     _print_differences(tables)
@@ -172,6 +184,37 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
     print(f"\n{total} runs ({engines} engine) in {seconds:.1f} s. Results: {args.out.resolve()}")
     _workshop_outputs(args, exp, tables, meta, paths)
     return args.out
+
+
+def _run_ensemble(args: argparse.Namespace, exp: Experiment, staging: Path) -> dict:
+    """Ensemble over the assumption ranges × seeds (chance and ignorance), into the results."""
+    from analysis.ensemble import Ensemble
+
+    if args.ensemble < 2:
+        raise UsageError("--ensemble needs at least 2 members")
+    ens = Ensemble(
+        [r.loaded for r in exp.results],
+        [r.label for r in exp.results],
+        members=args.ensemble,
+        reps=args.ensemble_reps,
+        seed=args.seed,
+        overrides=args.overrides,
+    ).sample()
+    total = ens.members * ens.reps * len(exp.results)
+    with tqdm(total=total, desc="ensemble", unit="run", file=sys.stderr, disable=None) as bar:
+        ens.run(jobs=args.jobs, on_done=bar.update)
+    tables = ens.write(staging)
+    print(
+        f"\nEnsemble: {ens.members} plausible worlds x {ens.reps} seeds over "
+        f"{ens.design.shape[1]} assumption ranges ({len(ens.fixed)} assumptions held fixed), "
+        f"{ens.seconds:.1f} s"
+    )
+    for _, row in tables["ensemble_targets"].iterrows():
+        print(
+            f"  {row['scenario']}: {row['kpi']} {row['target']} in "
+            f"{row['share_of_worlds_met']:.0%} of plausible worlds"
+        )
+    return tables
 
 
 def _workshop_outputs(
@@ -301,6 +344,17 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return sensitivity_command(args)
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``mcsim dashboard``: the live workshop dashboard (levers against a pinned baseline) in the browser."""
+    from model.engines.mesa.app import serve  # only this command needs the web framework
+
+    try:
+        serve(args.host, args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port} ({exc}); try another --port") from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(prog="mcsim", description=__doc__.splitlines()[0])
@@ -369,6 +423,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--images", action="store_true", help="also write PNG/SVG of the main charts")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("dashboard", help="live workshop dashboard: move levers, see KPIs against a baseline")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    p.set_defaults(func=cmd_dashboard)
     return parser
 
 

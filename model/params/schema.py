@@ -36,7 +36,7 @@ SIZE_BANDS: dict[str, tuple[int, int]] = {
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
-Hazard = Annotated[float, Field(ge=0.0, le=50.0)]
+Hazard = Annotated[float, Field(ge=0.0, le=100.0)]
 
 
 class _Section(BaseModel):
