@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from model.api import simulate
 from analysis.report import TARGETS
+from model.api import simulate
 from model.kpis import KPIS
 from model.params import LoadedScenario, load_scenario
 from model.streams import derive_seed
@@ -220,8 +220,8 @@ class Ensemble:
         on the Latin hypercube; with fewer, the squared Spearman correlation of each assumption with
         the KPI across members (``method`` says which; the latter is indicative only).
         """
-        from scipy.stats import spearmanr
         from SALib.analyze import rbd_fast
+        from scipy.stats import spearmanr
 
         if self.design is None or self.design.empty:
             return pd.DataFrame(columns=["kpi", "parameter", "share", "method"])
