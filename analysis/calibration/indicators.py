@@ -157,6 +157,37 @@ _DECLARED = (
         "credentials issued since the start, up to the end of the year, ÷ workers in the group",
     ),
     Indicator(
+        "placement_6m_rate",
+        "worker",
+        "share",
+        "jobseekers issued a credential in the year who are hired within 182 days ÷ those whose "
+        "182 days end within the run",
+        "SEPE/SISPE placement 6 months after training (report L1383)",
+        forbid=("status",),
+    ),
+    Indicator(
+        "placement_12m_rate",
+        "worker",
+        "share",
+        "as placement_6m_rate, within 365 days",
+        "SEPE/SISPE placement 12 months after training (report L1383)",
+        forbid=("status",),
+    ),
+    Indicator(
+        "aware_share",
+        "worker",
+        "share",
+        "workers present at the start who are aware of micro-credentials by the end of the year",
+        "awareness in a workforce survey",
+    ),
+    Indicator(
+        "firm_acceptance_rate",
+        "firm",
+        "share",
+        "SMEs present at the start that accept micro-credentials at the end of the year",
+        "employer survey: firms that accept MCs in recruitment or compliance",
+    ),
+    Indicator(
         "firm_training_rate",
         "firm",
         "share",
@@ -181,11 +212,12 @@ for _k in KPIS:
 #: Statistics the loaders read that the model has no mechanism for (yet); a target naming one is
 #: refused with this reason.
 NOT_PRODUCED: dict[str, str] = {
-    "placement_rate_6m": "SISPE job placement 6 months after training (report L1383)",
-    "placement_rate_12m": "SISPE job placement 12 months after training (report L1383)",
-    "affiliation_rate_6m": "SISPE Social Security affiliation 6 months after training (report L1383)",
-    "affiliation_rate_12m": "SISPE Social Security affiliation 12 months after training (report L1383)",
-    "dropouts_hired": "SISPE dropouts because the participant was hired (report L1383)",
+    "affiliation_6m_rate": "SISPE Social Security affiliation 6 months after training, in any job (L1383); "
+    "the model only hires into the sector's firms (use placement_6m_rate)",
+    "affiliation_12m_rate": "SISPE Social Security affiliation 12 months after training, in any job (L1383); "
+    "the model only hires into the sector's firms (use placement_12m_rate)",
+    "dropouts_hired": "SISPE dropouts because the participant was hired (report L1383): the model's "
+    "learners do not leave training when hired",
 }
 
 
@@ -323,28 +355,62 @@ def check_target(
 
 @dataclass
 class RunView:
-    """What indicators read from one run: events, per-step KPIs and the synthesised population."""
+    """What indicators read from one run: events, per-step KPIs and who the people and firms are.
+
+    ``worker_attrs``/``firm_attrs`` cover every id the run used, entrants of labour-market flows
+    included (``EngineRun.population``); an attribute that changes over a run (the age band, with
+    ageing) is its value at the end. ``initial_workers``/``initial_smes`` are the ids present at the
+    start (ids are never reused, so they are ``0 .. n-1``): the denominators of per-worker rates.
+    """
 
     events: pd.DataFrame
-    kpis: pd.DataFrame
-    whole: dict[str, float]
+    kpis: pd.DataFrame | None
+    whole: dict[str, float] | None
     compiled: Compiled
     worker_attrs: dict[str, np.ndarray]
     firm_attrs: dict[str, np.ndarray]
+    initial_workers: int
+    initial_smes: int
+    steps: int
 
     @classmethod
-    def from_run(cls, events: pd.DataFrame, kpis: pd.DataFrame, whole: dict, compiled: Compiled, seed: int):
-        """Build the view; the population is re-synthesised from the seed (it is keyed by it)."""
-        world = synthesise(compiled, Streams(seed))
-        w, f = world.workers, world.smes
+    def build(
+        cls,
+        events: pd.DataFrame,
+        compiled: Compiled,
+        seed: int,
+        steps: int,
+        *,
+        population: dict[str, np.ndarray] | None = None,
+        initial: dict[str, int] | None = None,
+        kpis: pd.DataFrame | None = None,
+        whole: dict[str, float] | None = None,
+    ) -> RunView:
+        """Build the view; without the engine's population the initial one is re-synthesised."""
+        if population is None:
+            world = synthesise(compiled, Streams(seed))
+            w, f = world.workers, world.smes
+            population = {
+                "worker.woman": w.woman,
+                "worker.age_band": w.age_band,
+                "worker.region": w.region,
+                "worker.jobseeker": w.jobseeker,
+                "firm.size_band": f.size_band,
+                "firm.region": f.region,
+            }
         workers = {
-            "gender": w.woman.astype(bool),
-            "age": w.age_band.astype(np.int64),
-            "region": w.region.astype(np.int64),
-            "status": w.jobseeker.astype(bool),
+            "gender": np.asarray(population["worker.woman"]).astype(bool),
+            "age": np.asarray(population["worker.age_band"]).astype(np.int64),
+            "region": np.asarray(population["worker.region"]).astype(np.int64),
+            "status": np.asarray(population["worker.jobseeker"]).astype(bool),
         }
-        firms = {"size": f.size_band.astype(np.int64), "region": f.region.astype(np.int64)}
-        return cls(events, kpis, whole, compiled, workers, firms)
+        firms = {
+            "size": np.asarray(population["firm.size_band"]).astype(np.int64),
+            "region": np.asarray(population["firm.region"]).astype(np.int64),
+        }
+        n_w = initial["workers"] if initial else compiled.cfg.population.workers
+        n_f = initial["smes"] if initial else compiled.cfg.population.smes
+        return cls(events, kpis, whole, compiled, workers, firms, int(n_w), int(n_f), steps)
 
     def _kind(self, kind: Event) -> pd.DataFrame:
         cache = self.__dict__.setdefault("_cache", {})
@@ -353,7 +419,7 @@ class RunView:
         return cache[kind]
 
     def mask(self, subject: Subject, group: dict[str, tuple[str, ...]]) -> np.ndarray:
-        """Boolean mask over workers (or firms) in the group."""
+        """Boolean mask over every worker (or firm) id of the run: is it in the group?"""
         attrs = self.worker_attrs if subject == "worker" else self.firm_attrs
         n = len(next(iter(attrs.values())))
         m = np.ones(n, dtype=bool)
@@ -393,7 +459,7 @@ def _learners(view: RunView, members: np.ndarray, window) -> float:
     kinds = [int(Event.ENROLLED), int(Event.ISSUED), int(Event.DROPPED)]
     ev = view.events[view.events["kind"].isin(kinds)].sort_values(["worker", "day"], kind="stable")
     worker = ev["worker"].to_numpy()
-    day = ev["day"].to_numpy()
+    day = ev["day"].to_numpy().astype(np.int64)
     opens = ev["kind"].to_numpy() == int(Event.ENROLLED)
     nxt_same = np.r_[worker[1:] == worker[:-1], False]
     nxt_close = np.r_[~opens[1:], False] & nxt_same
@@ -416,16 +482,58 @@ def _new_learners(view: RunView, members: np.ndarray, window) -> float:
 
 
 def _firms_with(view: RunView, kind: Event, members: np.ndarray, window, instruments=None) -> float:
+    """Share of the group's firms (those present at the start) with such an event in the window."""
     ev = view._kind(kind)
     if instruments is not None:
         ev = ev[ev["instrument"].isin(instruments)]
     firm = ev["firm"].to_numpy()
+    start = np.zeros(len(members), dtype=bool)
+    start[: view.initial_smes] = members[: view.initial_smes]
     sel = (firm >= 0) & (firm < len(members)) & _in_window(ev["day"].to_numpy(), window)
     firms = np.unique(firm[sel])
-    return _ratio(float(members[firms].sum()), float(members.sum()))
+    return _ratio(float(start[firms].sum()), float(start.sum()))
+
+
+def _accepting(view: RunView, members: np.ndarray, window) -> float:
+    """Share of the group's initial firms accepting at the end of the window (accepted − withdrawn > 0)."""
+    end = np.iinfo(np.int64).max if window is None else window[1]
+    net = np.zeros(len(members))
+    for kind, sign in ((Event.ACCEPTED, 1.0), (Event.WITHDRAWN, -1.0)):
+        ev = view._kind(kind)
+        firm = ev["firm"].to_numpy()
+        sel = (firm >= 0) & (firm < len(members)) & (ev["day"].to_numpy() < end)
+        np.add.at(net, firm[sel], sign)
+    start = np.zeros(len(members), dtype=bool)
+    start[: view.initial_smes] = members[: view.initial_smes]
+    return _ratio(float((start & (net > 0)).sum()), float(start.sum()))
+
+
+def _placement(view: RunView, members: np.ndarray, window, days: int) -> float:
+    """Jobseekers issued a credential in the window, hired within ``days``, among those observed that long."""
+    issued = view._kind(Event.ISSUED)
+    issued = issued[(issued["firm"] < 0) & _in_window(issued["day"].to_numpy(), window)]
+    who = issued["worker"].to_numpy()
+    issued = issued[(who >= 0) & (who < len(members))]
+    issued = issued[members[issued["worker"].to_numpy()]]
+    issued = issued[issued["day"].to_numpy() + days <= view.steps * 7]
+    if issued.empty:
+        return float("nan")
+    hired = view._kind(Event.HIRED)[["worker", "day"]].rename(columns={"day": "hired"})
+    first = pd.merge_asof(
+        issued[["worker", "day"]].sort_values("day"),
+        hired.sort_values("hired"),
+        left_on="day",
+        right_on="hired",
+        by="worker",
+        direction="forward",
+    )
+    placed = (first["hired"] - first["day"]).le(days).to_numpy()
+    return float(placed.mean())
 
 
 def _kpi_value(view: RunView, name: str, year: int | None) -> float:
+    if view.kpis is None or view.whole is None:
+        raise IndicatorError(f"KPI {name!r} asked of a run whose KPIs were not computed")
     if year is None:
         return float(view.whole.get(name, np.nan))
     steps = len(view.kpis)
@@ -447,6 +555,8 @@ def _value(view: RunView, name: str, year: int | None, group: dict[str, tuple[st
         members = view.mask("firm", group)
         if name == "firm_training_rate":
             return _firms_with(view, Event.SPONSORED, members, window)
+        if name == "firm_acceptance_rate":
+            return _accepting(view, members, window)
         credit = [i.index for i in view.compiled.instruments if i.kind == "training_credit"]
         return _firms_with(view, Event.PAID, members, window, credit)
     members = view.mask("worker", group)
@@ -476,11 +586,21 @@ def _value(view: RunView, name: str, year: int | None, group: dict[str, tuple[st
         return _ratio(
             _count(view, Event.ENROLLED, members, window), _count(view, Event.ENROLLED, everyone, window)
         )
+    start = float(members[: view.initial_workers].sum())
     if name == "enrolment_rate":
-        return _ratio(_count(view, Event.ENROLLED, members, window), float(members.sum()))
+        return _ratio(_count(view, Event.ENROLLED, members, window), start)
     if name == "credentials_per_worker":
         upto = None if window is None else (np.iinfo(np.int64).min, window[1])
-        return _ratio(_count(view, Event.ISSUED, members, upto), float(members.sum()))
+        return _ratio(_count(view, Event.ISSUED, members, upto), start)
+    if name == "aware_share":
+        upto = None if window is None else (np.iinfo(np.int64).min, window[1])
+        ev = view._kind(Event.WORKER_AWARE)
+        who = ev["worker"].to_numpy()
+        sel = (who >= 0) & (who < view.initial_workers) & _in_window(ev["day"].to_numpy(), upto)
+        aware = np.unique(who[sel])
+        return _ratio(float(members[aware].sum()), start)
+    if name in ("placement_6m_rate", "placement_12m_rate"):
+        return _placement(view, members, window, 182 if name == "placement_6m_rate" else 365)
     raise IndicatorError(f"indicator {name!r} has no definition")  # pragma: no cover - registry guard
 
 

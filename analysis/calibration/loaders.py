@@ -195,7 +195,7 @@ def parse_age(label: str) -> tuple[int, int] | None:
         return 0, x
     if any(w in n.split() for w in ("alle", "under", "menos", "menores", "menor")):
         return 0, x - 1
-    if "y mas" in n or "tai vanhemmat" in n or "och aldre" in n or raw.endswith("+"):
+    if "y mas" in n or "o mas" in n or "tai vanhemmat" in n or "och aldre" in n or raw.endswith("+"):
         return x, _OPEN
     if any(w in n.split() for w in ("yli", "over", "mayores")) or "mas de" in n:
         return x + 1, _OPEN
@@ -216,7 +216,9 @@ def age_groups(bands: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
     """Map each data age band to a group value of the model's bands.
 
     Bands are merged in age order until the merged span ends where a model band ends; the merged
-    span becomes that band, or a union (``30-49|50+``) when it straddles bands.
+    span becomes that band, or a union (``30-49|50+``) when it straddles bands. A span must also
+    start where a model band starts (the youngest at 16 or below): ``yli 20-vuotiaat`` (21+) cannot
+    be expressed in the model's bands and is left out.
     """
     model = _model_bands()
     ends = {hi for _, _, hi in model}
@@ -227,11 +229,21 @@ def age_groups(bands: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
         if band[1] in ends or band[1] >= _OPEN:
             lo = min(b[0] for b in pending)
             hi = max(b[1] for b in pending)
-            names = [name for name, a, b in model if a <= hi and b >= lo]
-            for b in pending:
-                out[b] = "|".join(names)
+            hit = [(name, a) for name, a, b in model if a <= hi and b >= lo]
+            first = model.index(next(m for m in model if m[0] == hit[0][0]))
+            if (first == 0 and lo <= 16) or lo == hit[0][1]:
+                for b in pending:
+                    out[b] = "|".join(name for name, _ in hit)
             pending = []
-    return out  # bands left pending (not ending on a model boundary) are dropped
+    oldest = model[-1][1]
+    if pending and max(b[1] for b in pending) >= oldest:
+        # the data reach into the oldest band but show nobody older (zero counts are often omitted)
+        lo = min(b[0] for b in pending)
+        hit = [(name, a) for name, a, b in model if b >= lo]
+        if lo == hit[0][1] or (len(hit) == len(model) and lo <= 16):
+            for b in pending:
+                out[b] = "|".join(name for name, _ in hit)
+    return out  # bands not aligned with the model's bands are left out
 
 
 def read_region_map(path: str | Path | None) -> dict[str, str] | None:
@@ -322,7 +334,9 @@ def _targets_from_cells(
     agemap = age_groups(ages)
     dropped = [a for a in ages if a not in agemap]
     if dropped:
-        cells.notes.append(f"age bands {dropped} do not end on a model band boundary and were left out")
+        cells.notes.append(
+            f"age bands {dropped} are not aligned with the model's bands {AGE_BANDS}; left out"
+        )
     unmapped: set[str] = set()
 
     def region_of(label):
@@ -409,7 +423,7 @@ def _targets_from_cells(
                 "group": "all",
                 "value": share,
                 "uncertainty": max(math.sqrt(var + (rel_uncertainty * share) ** 2), 1e-4),
-                "source": f"{source}; women ÷ (women + men) among {label}, from the rounded counts",
+                "source": f"{source}; women ÷ (women + men) among {label}, from the published counts",
             }
         )
     if unmapped:
@@ -421,19 +435,37 @@ def _targets_from_cells(
     return tidy(frame, "loaded targets") if len(frame) else frame
 
 
-_SHARES = ("women_share", "completion_rate", "placement_rate_6m", "placement_rate_12m")
+_SHARES = ("women_share", "completion_rate", "placement_6m_rate", "placement_12m_rate")
 
 
 def _sum_finest(table, year, dim, agemap, region_of, rounding_sd) -> dict[str, list[float]]:
-    """Sum the finest cells (no totals on any dimension) when no pre-totalled cell exists."""
+    """Sum the finest cells (no totals on any dimension) when no pre-totalled cell exists.
+
+    Summing over a dimension is only right if its values tile the population: both sexes, or age
+    bands covering every model band. Otherwise nothing is returned for this breakdown.
+    """
+    rows = [(k, v) for k, v in table.items() if k[0] == year]
+    present = {
+        d: any(k[i] is not None for k, _ in rows) for d, i in (("gender", 1), ("age", 2), ("region", 3))
+    }
+    finest = [
+        (k, v)
+        for k, v in rows
+        if all(k[i] is not None for d, i in (("gender", 1), ("age", 2), ("region", 3)) if present[d])
+    ]
+    genders = {k[1] for k, _ in finest}
+    ages = {k[2] for k, _ in finest}
+    labels = {part for a in ages if a in agemap for part in agemap[a].split("|")}
+    tiles = {
+        "gender": {"f", "m"} <= genders,
+        "age": all(a in agemap for a in ages) and labels == set(AGE_BANDS),
+        "region": True,
+    }
+    if any(present[d] and not tiles[d] for d in tiles if d != dim):
+        return {}
     sums: dict[str, list[float]] = {}
-    present = {d: any(k[i] is not None for k in table) for d, i in (("gender", 1), ("age", 2), ("region", 3))}
-    for (y, g, a, r, _other), (v, var) in table.items():
-        if y != year:
-            continue
-        parts = {"gender": g, "age": a, "region": r}
-        if any(present[d] and parts[d] is None for d in parts):
-            continue
+    for (_y, g, a, _r, _other), (v, var) in finest:
+        r = _r
         if dim == "all":
             label = "all"
         elif dim == "gender":
@@ -744,7 +776,7 @@ def load_mefp(
     rows = [r for r in read_rows(path) if any(c.strip() for c in r)]
     if len(rows) < 3:
         raise LoaderError(f"{path}: too short for an MEFP table (title, header rows, data rows)")
-    title = rows[0][0] if rows[0] else ""
+    title = ",".join(c for c in rows[0] if c.strip())  # an unquoted title is split at its commas
     measure = measure or _mefp_measure(title + " " + Path(path).name)
     if measure is None:
         raise LoaderError(
@@ -848,23 +880,23 @@ _SEPE_COLS = {
     "dropouts": ("abandonos", "abandonos total", "bajas", "abandonos totales"),
     "dropouts_hired": ("abandonos por colocacion", "bajas por colocacion", "abandono por colocacion"),
     "dropouts_other": ("abandonos por otras causas", "bajas por otras causas", "abandono por otras causas"),
-    "placement_rate_6m": (
+    "placement_6m_rate": (
         "insercion 6 meses",
         "insercion a 6 meses",
         "tasa de insercion 6 meses",
         "insercion laboral 6 meses",
     ),
-    "placement_rate_12m": (
+    "placement_12m_rate": (
         "insercion 12 meses",
         "insercion a 12 meses",
         "tasa de insercion 12 meses",
         "insercion laboral 12 meses",
     ),
-    "affiliation_rate_6m": ("afiliacion 6 meses", "afiliacion a 6 meses", "tasa de afiliacion 6 meses"),
-    "affiliation_rate_12m": ("afiliacion 12 meses", "afiliacion a 12 meses", "tasa de afiliacion 12 meses"),
+    "affiliation_6m_rate": ("afiliacion 6 meses", "afiliacion a 6 meses", "tasa de afiliacion 6 meses"),
+    "affiliation_12m_rate": ("afiliacion 12 meses", "afiliacion a 12 meses", "tasa de afiliacion 12 meses"),
 }
 _SEPE_COUNTS = ("enrolments", "completions", "dropouts", "dropouts_hired", "dropouts_other")
-_SEPE_RATES = ("placement_rate_6m", "placement_rate_12m", "affiliation_rate_6m", "affiliation_rate_12m")
+_SEPE_RATES = ("placement_6m_rate", "placement_12m_rate", "affiliation_6m_rate", "affiliation_12m_rate")
 
 
 def load_sepe(

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from analysis.calibration.indicators import RunView, measure
+from analysis.calibration.indicators import INDICATORS, RunView, measure
 from model.api import simulate
 from model.compiled import compile_scenario
+from model.engines import run_engine
 from model.params import Scenario
 
 __all__ = ["Runner", "indicator_job", "kpi_job"]
@@ -27,10 +28,27 @@ __all__ = ["Runner", "indicator_job", "kpi_job"]
 def indicator_job(
     cfg: Scenario, seed: int, engine: str, keys: Sequence[tuple], deadweight: bool
 ) -> np.ndarray:
-    """One run; the simulated value of each target key."""
+    """One run; the simulated value of each target key.
+
+    Indicators of people and firms read the engine's event log and population (``run_engine``,
+    entrants of labour-market flows included); whole-run KPIs come from ``simulate``. A target
+    set that needs both runs the seed twice (keyed randomness makes the two runs identical).
+    """
     compiled = compile_scenario(cfg)
-    out = simulate(compiled, seed, engine, deadweight=deadweight, keep_events=True)
-    view = RunView.from_run(out.events, out.kpis, out.whole, compiled, seed)
+    steps = compiled.cfg.horizon_weeks
+    subjects = {INDICATORS[k[0]].subject for k in keys}
+    need_kpis = deadweight or "kpi" in subjects
+    events = population = initial = kpis = whole = None
+    if subjects - {"kpi"}:
+        res = run_engine(engine, compiled, seed, steps)
+        events, population, initial = res.events, res.population, res.initial
+    if need_kpis:
+        out = simulate(compiled, seed, engine, deadweight=deadweight, keep_events=events is None)
+        kpis, whole = out.kpis, out.whole
+        events = out.events if events is None else events
+    view = RunView.build(
+        events, compiled, seed, steps, population=population, initial=initial, kpis=kpis, whole=whole
+    )
     return measure(view, list(keys))
 
 
