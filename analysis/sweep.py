@@ -64,6 +64,9 @@ except ImportError:  # pragma: no cover (Windows)
     fcntl = None  # type: ignore[assignment]
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 class SweepError(RuntimeError):
     """The sweep cannot start or go on (an unreachable scheduler, a busy folder)."""
 
@@ -146,17 +149,27 @@ class SequentialExecutor(Executor):
 
 @contextlib.contextmanager
 def open_executor(kind: str = "local", scheduler: str | None = None, jobs: int = 1) -> Iterator[Executor]:
-    """A ``concurrent.futures`` executor: local processes, or Dask (a scheduler or a LocalCluster)."""
+    """A ``concurrent.futures`` executor: local processes, or Dask (a scheduler or a LocalCluster).
+
+    ``scheduler`` is a Dask scheduler address (``tcp://host:8786``) or a scheduler file written by
+    ``dask scheduler --scheduler-file FILE`` (the usual way inside an HPC batch job).
+    """
     if kind == "local":
         if jobs == 1:
             yield SequentialExecutor()
             return
-        # spawn: worker processes start clean (forking a threaded parent can deadlock)
+        # spawn: worker processes start clean (forking a threaded parent can deadlock); one BLAS/OpenMP
+        # thread per worker, as Dask's nannies set it, so N workers do not oversubscribe N cores
+        saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+        os.environ.update({k: "1" for k, v in saved.items() if v is None})
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
         try:
             yield pool
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
         return
     if kind != "dask":
         raise SweepError(f"unknown executor {kind!r}; expected local or dask")
@@ -168,7 +181,9 @@ def open_executor(kind: str = "local", scheduler: str | None = None, jobs: int =
         ) from None
     cluster = None
     try:
-        if scheduler:
+        if scheduler and Path(scheduler).is_file():  # `dask scheduler --scheduler-file FILE`
+            client = Client(scheduler_file=scheduler, timeout="20s")
+        elif scheduler:
             client = Client(scheduler, timeout="20s")
         else:
             cluster = LocalCluster(
