@@ -115,7 +115,7 @@ def tidy(frame: pd.DataFrame, where: str = "targets") -> pd.DataFrame:
             unc = np.nan
         if not (np.isfinite(unc) and unc > 0):
             problems.append(
-                f"{line}: uncertainty {r.uncertainty!r} must be a positive number "
+                f"{line}: uncertainty {r.uncertainty} must be a positive number "
                 "(one standard deviation of the value, in its units)"
             )
         try:
