@@ -40,6 +40,7 @@ __all__ = [
     "HEADLINE",
     "kpi_title",
     "axis_label",
+    "format_value",
     "status",
     "band_table",
     "trajectory_figure",
@@ -181,7 +182,8 @@ def axis_label(name: str, *, diff: bool = False, cumulative: bool = False) -> st
     return f"{what} ({unit})".strip() if what else f"{unit}"
 
 
-def _num(x: float, name: str = "", diff: bool = False) -> str:
+def format_value(x: float, name: str = "", diff: bool = False) -> str:
+    """A KPI value for people: shares in %, differences of shares in percentage points."""
     if x is None or not np.isfinite(x):
         return "n/a"
     x = x * _scale(name)
@@ -199,6 +201,9 @@ def _num(x: float, name: str = "", diff: bool = False) -> str:
         s = f"{x:.2f}"
     suffix = (" pp" if diff else " %") if _is_share(name) else ""
     return f"{sign}{s}{suffix}"
+
+
+_num = format_value
 
 
 def _esc(x: Any) -> str:
@@ -815,8 +820,12 @@ def build_report(
     reps = meta.get("reps", "?")
     traj = []
     for group, members in _grouped(names):
-        charts = "".join(_figure_html(trajectory_figure(kpis, n, labels), f"traj-{n}") for n in members)
-        traj.append(f"<h3>{_esc(group)}</h3><div class='grid'>{charts}</div>")
+        drawn = [n for n in members if np.isfinite(kpis[n].to_numpy(float)).any()]
+        charts = "".join(_figure_html(trajectory_figure(kpis, n, labels), f"traj-{n}") for n in drawn)
+        empty = [kpi_title(n) for n in members if n not in drawn]
+        note = f"<p><small>Not defined in any run (nothing to measure yet): {_esc('; '.join(empty))}."
+        note += "</small></p>"
+        traj.append(f"<h3>{_esc(group)}</h3><div class='grid'>{charts}</div>{note if empty else ''}")
     sections = [
         ("scenarios", "Scenarios", _scenarios_html(meta, scenarios)),
         ("scorecard", "KPI scorecard", _scorecard_html(summary, diff)),

@@ -21,6 +21,8 @@ it imports ``analysis`` for summaries and charts, and nothing in ``model`` impor
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 import uuid
 from collections import OrderedDict
@@ -30,13 +32,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from analysis.experiment import rep_seed
 from analysis.report import HEADLINE, format_value, kpi_title, status, trajectory_figure
 from analysis.summary import differences, summarise
 from model.api import RunOutput, simulate
-from model.params import Scenario, load_scenario
+from model.params import Scenario, ScenarioError, load_scenario
 
 __all__ = [
     "PRESETS",
@@ -114,15 +117,27 @@ def apply_levers(cfg: Scenario, levers: Levers) -> Scenario:
     return Scenario.model_validate(data)
 
 
+@functools.lru_cache(maxsize=8)
+def _policy_files(folder: Path) -> tuple[tuple[str, str], ...]:
+    out = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue  # `mcsim validate` reports broken files; the room gets the others
+        if not isinstance(data, dict) or data.get("extends") != "baseline.yaml" or "pilot" in path.stem:
+            continue
+        name = data.get("name", path.stem)
+        out.append((str(name["value"] if isinstance(name, dict) else name), str(path)))
+    return tuple(out)
+
+
 def policy_options(preset: str) -> list[dict[str, str]]:
     """Scenario files a participant may start from: the preset itself and its policy variants."""
     base = PRESETS[preset][1]
     options = [{"label": "the preset as it is", "value": str(base)}]
     if base.name == "baseline.yaml":
-        for path in sorted(base.parent.glob("*.yaml")):
-            if path.name in ("baseline.yaml", "workshop.yaml") or "pilot" in path.stem:
-                continue
-            options.append({"label": load_scenario(path).config.name, "value": str(path)})
+        options += [{"label": name, "value": path} for name, path in _policy_files(base.parent)]
     return options
 
 
@@ -319,7 +334,7 @@ def _slider(id_: str, label: str, lo: float, hi: float, step: float, marks: dict
     )
 
 
-def _controls() -> html.Div:
+def _controls(preset: str) -> html.Div:
     sliders = {s[0]: _slider(*s) for s in _SLIDERS}
     moderation = html.Div(
         [
@@ -337,7 +352,7 @@ def _controls() -> html.Div:
             dcc.Dropdown(
                 id="preset",
                 options=[{"label": lb, "value": k} for k, (lb, _) in PRESETS.items()],
-                value="fi",
+                value=preset,
                 clearable=False,
             ),
             html.Label("Start from", htmlFor="start", className="lever-label"),
@@ -378,7 +393,7 @@ _INTRO = (
 )
 
 
-def _layout() -> html.Div:
+def _layout(preset: str) -> html.Div:
     main = html.Div(
         [
             html.Div("starting…", id="status", className="idle"),
@@ -391,9 +406,10 @@ def _layout() -> html.Div:
     return html.Div(
         [
             dcc.Store(id="job"),
-            dcc.Interval(id="poll", interval=400, disabled=True),
+            dcc.Store(id="finished"),
+            dcc.Interval(id="poll", interval=600, disabled=True),
             html.Div([html.H1("Micro-credential policy dashboard"), html.P(_INTRO)], className="top"),
-            html.Div([_controls(), main], className="wrap"),
+            html.Div([_controls(preset), main], className="wrap"),
         ]
     )
 
@@ -413,17 +429,29 @@ def _levers_from(fees, subsidy, budget, moderation, sampling, ca, women) -> Leve
     )
 
 
-def _show(job_id: str | None):
-    """Status text, status class, bar style, cards, charts and whether to stop polling."""
+def _progress(job_id: str | None):
+    """Status text, status class, bar style, whether to stop polling, and the job to draw.
+
+    Cheap on purpose: it runs on every poll, and a poll answered after the next one was sent is
+    dropped by the browser, so drawing the results happens once, in ``_draw``.
+    """
     job = _JOBS.get(job_id or "")
     if job is None:
-        return "starting…", "idle", {"width": "0%"}, no_update, no_update, True
+        return "starting…", "idle", {"width": "0%"}, True, no_update
     if job.error:
-        return f"Could not run: {job.error}", "error", {"width": "100%"}, no_update, no_update, True
+        return f"Could not run: {job.error}", "error", {"width": "100%"}, True, no_update
     if job.result is None:
         pct = 100 * job.done / max(job.total, 1)
         text = f"Running replication {job.done} of {job.total}…"
-        return text, "running", {"width": f"{pct:.0f}%"}, no_update, no_update, False
+        return text, "running", {"width": f"{pct:.0f}%"}, False, no_update
+    return "Drawing…", "drawing", {"width": "100%"}, True, job_id
+
+
+def _draw(job_id: str | None):
+    """Cards, charts, status text and class for a finished job."""
+    job = _JOBS.get(job_id or "")
+    if job is None or job.result is None:
+        return no_update, no_update, no_update, no_update
     cmp = job.result
     cards = [_card(cmp, n) for n in _CARDS if n in set(cmp.summary["kpi"])]
     charts = [
@@ -431,14 +459,20 @@ def _show(job_id: str | None):
         for n in HEADLINE
     ]
     text = f"Ready: {cmp.reps} replications each (vector engine; deadweight is in the report, not here)."
-    return text, "done", {"width": "100%"}, cards, charts, True
+    return cards, charts, text, "done"
 
 
-def build_app() -> Dash:
-    """The Dash application (its JavaScript is served from the Python package: works offline)."""
+def build_app(preset: str = "fi") -> Dash:
+    """The Dash application (its JavaScript is served from the Python package: works offline).
+
+    Args:
+        preset: The country preset selected when a page opens (a key of ``PRESETS``).
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     app = Dash(__name__, title="mcsim dashboard", serve_locally=True)
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + _CSS + "</style>")
-    app.layout = _layout
+    app.layout = functools.partial(_layout, preset)
 
     @app.callback(Output("start", "options"), Output("start", "value"), Input("preset", "value"))
     def _preset(preset):
@@ -447,7 +481,11 @@ def build_app() -> Dash:
 
     @app.callback([Output(i, "value") for i in _LEVER_INPUTS], Input("start", "value"))
     def _start_levers(start):
-        lv = Levers.of(load_scenario(start).config)
+        try:
+            lv = Levers.of(load_scenario(start).config)
+        except ScenarioError:
+            lv = Levers()  # the run reports the error on the page
+
         moderation = ["on"] if lv.moderation_required else []
         return lv.fees_multiplier, 0.0, 1.0, moderation, lv.sampling_rate, lv.ca_coverage, lv.women_outreach
 
@@ -471,20 +509,33 @@ def build_app() -> Dash:
         Output("status", "children"),
         Output("status", "className"),
         Output("bar", "style"),
-        Output("cards", "children"),
-        Output("charts", "children"),
         Output("poll", "disabled", allow_duplicate=True),
+        Output("finished", "data"),
         Input("poll", "n_intervals"),
         Input("job", "data"),
         prevent_initial_call=True,
     )
     def _poll(_, job_id):
-        return _show(job_id)
+        return _progress(job_id)
+
+    @app.callback(
+        Output("cards", "children"),
+        Output("charts", "children"),
+        Output("status", "children", allow_duplicate=True),
+        Output("status", "className", allow_duplicate=True),
+        Input("finished", "data"),
+        State("job", "data"),
+        prevent_initial_call=True,
+    )
+    def _results(finished, current):
+        return _draw(finished) if finished == current else (no_update,) * 4
 
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050, debug: bool = False) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8050, preset: str = "fi", debug: bool = False) -> None:
     """Run the dashboard until interrupted (binds to this machine only unless ``host`` says otherwise)."""
+    app = build_app(preset)
     print(f"mcsim dashboard on http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
-    build_app().run(host=host, port=port, debug=debug)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll in the terminal
+    app.run(host=host, port=port, debug=debug)
