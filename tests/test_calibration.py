@@ -435,13 +435,22 @@ def test_msm_recovers_two_known_parameters():
 
 
 @pytest.mark.slow
-def test_abc_smc_runs_and_brackets_the_truth(fast_fit):
+def test_abc_smc_narrows_the_prior_around_the_truth():
     pytest.importorskip("pyabc")
-    loaded, truth, result = fast_fit
+    overrides = ["population.workers=600", "population.smes=150", "horizon_weeks=52", *AWARE]
+    loaded = load_scenario(FI, overrides)
+    truth = 0.4
+    rows = [("firm_acceptance_rate", 2026, "all")]
+    frame = _truth_targets(apply_values(loaded.config, {"employer.initial_trust_mean": truth}), rows, reps=16)
+    targets, _ = validate_targets(frame, compile_scenario(loaded.config))
+    params = resolve_parameters(loaded, {"employer.initial_trust_mean": {}})
     with Runner(1) as runner:
-        post = MSM(loaded, result.parameters, result.targets, reps=2, seed=5).fit(
-            runner, "abc", abc_options={"population": 12, "generations": 2}
+        post = MSM(loaded, params, targets, reps=2, seed=5).fit(
+            runner, "abc", abc_options={"population": 10, "generations": 2}
         )
+    p = params[0]
+    prior_sd = (p.hi - p.lo) / np.sqrt(12)
     assert post.method == "abc" and post.extra["abc"]["generations"] == 2
     assert post.ci_lo[0] <= truth <= post.ci_hi[0]
+    assert post.se[0] < prior_sd
     assert "posterior" in post.uncertainty_from

@@ -3,9 +3,10 @@
 Why an alternative to MSM: approximate Bayesian computation gives a whole posterior over the
 parameters (uniform priors on their bounds), which shows ridges and multiple modes that a
 sandwich interval hides. Each particle is one run on a fresh seed (no common random numbers: the
-seed noise is part of what ABC integrates over); the distance is the same weighted Euclidean
-distance MSM uses, so both methods fit the same thing. The posterior mean is then evaluated on the
-MSM seeds for the fit diagnostics (``msm.MSM.fit(method="abc")``).
+seed noise is part of what ABC integrates over); the distance is Euclidean with each target
+scaled by its observed uncertainty and the spread of a single run (measured at the start
+point). The posterior mean is then evaluated on the MSM seeds for the fit diagnostics
+(``msm.MSM.fit(method="abc")``).
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ def run_abc(
     prior = pyabc.Distribution(
         **{f"p{j}": pyabc.RV("uniform", p.lo, p.hi - p.lo) for j, p in enumerate(msm.params)}
     )
-    weights = {f"m{k}": float(np.sqrt(w)) for k, w in enumerate(msm.weights)}
+    # one run per particle: scale each target by its observed sd and the spread of a single run
+    scale = np.sqrt(msm.unc**2 + msm.sim_var + (1e-6 * np.maximum(np.abs(msm.observed), 1e-9)) ** 2)
+    weights = {f"m{k}": float(1.0 / s) for k, s in enumerate(scale)}
     distance = pyabc.PNormDistance(p=2, fixed_weights=weights)
     if jobs > 1:
         sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=jobs)

@@ -216,6 +216,7 @@ class MSM:
         self.unc = np.array([t.uncertainty for t in targets])
         self.deadweight = any(t.indicator == "deadweight_share" for t in targets)
         self.weights = 1.0 / self.unc**2
+        self.sim_var = np.zeros(len(targets))
         self._cache: dict[tuple[float, ...], np.ndarray] = {}
         self.trace: list[dict[str, float]] = []
         self.evaluations = 0
@@ -283,6 +284,7 @@ class MSM:
             var = np.nanvar(m, axis=0, ddof=1)
         var = np.where(np.isfinite(var), var, 0.0)
         floor = (1e-6 * np.maximum(np.abs(self.observed), 1e-9)) ** 2
+        self.sim_var = var
         self.weights = 1.0 / (self.unc**2 + var / r + floor)
 
     # ------------------------------------------------------------------ fitting
