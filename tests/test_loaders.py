@@ -358,5 +358,5 @@ def test_hand_built_sample_targets_validate():
     frame = read_targets(SAMPLES / "targets_es_fundae_2022.csv")
     loaded = load_scenario(REPO / "scenarios" / "es" / "training_credit.yaml", ["start_date=2022-01-03"])
     targets, _ = validate_targets(frame, compile_scenario(loaded.config))
-    assert len(targets) == 5
+    assert len(targets) == 4
     assert targets[0].group == {"size": ("1-5", "6-9")}

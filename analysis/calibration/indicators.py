@@ -325,6 +325,7 @@ def check_target(
                 f"(it can by: {', '.join(ind.dims) or 'nothing'})"
             )
         allowed = _allowed_values(dim, compiled)
+        pop = compiled.cfg.population
         for v in values:
             if v not in allowed:
                 raise IndicatorError(
@@ -332,6 +333,12 @@ def check_target(
                     f"(it has: {', '.join(allowed)})"
                     + ("; map the data's regions to these with a region map" if dim == "region" else "")
                 )
+            if dim == "size" and pop.size_shares.get(v, 0.0) == 0.0:
+                raise IndicatorError(
+                    f"group {group!r}: the scenario has no firms of size {v} (population.size_shares)"
+                )
+            if dim == "region" and next(r.share for r in pop.regions if r.name == v) == 0.0:
+                raise IndicatorError(f"group {group!r}: region {v!r} has a share of 0 in the scenario")
     if indicator == "credit_uptake_rate" and not any(
         i.kind == "training_credit" for i in compiled.instruments
     ):

@@ -19,6 +19,7 @@ import datetime as dt
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,7 +289,17 @@ class MSM:
         self.weights = 1.0 / (self.unc**2 + var / r + floor)
 
     # ------------------------------------------------------------------ fitting
-    def fit(
+    def fit(self, *args: Any, **kwargs: Any) -> CalibrationResult:
+        """Search the bounds, then estimate uncertainty and identification at the best point.
+
+        See ``_fit`` for the arguments. Runs where a target is undefined (a ratio with nothing to
+        divide) are expected; the warnings numpy would print for them are silenced here.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return self._fit(*args, **kwargs)
+
+    def _fit(
         self,
         runner: Runner,
         method: Literal["nelder-mead", "de", "abc"] = "nelder-mead",
@@ -298,7 +309,6 @@ class MSM:
         on_done: Callable | None = None,
         abc_options: dict[str, Any] | None = None,
     ) -> CalibrationResult:
-        """Search the bounds, then estimate uncertainty and identification at the best point."""
         t0 = time.perf_counter()
         d = len(self.params)
         start = np.array([min(max(p.value, p.lo), p.hi) for p in self.params])
