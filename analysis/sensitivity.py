@@ -319,7 +319,7 @@ def plot_indices(study: SensitivityStudy, path: Path) -> Path:
             ax.scatter(part["S1"], y, color="black", marker="|", s=120, zorder=3, label="S1")
             ax.set_xlabel("Sobol index (bars: total ST, ticks: first-order S1)", fontsize=8)
             ax.set_xlim(left=min(0.0, float(part["S1"].min()) - 0.05))
-        ax.set_yticks(y, [p.split(".")[-1] for p in part["parameter"]], fontsize=7)
+        ax.set_yticks(y, [".".join(p.split(".")[-2:]) for p in part["parameter"]], fontsize=7)
         ax.set_title(kpi, fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
     fig.suptitle(
