@@ -42,6 +42,7 @@ __all__ = [
     "axis_label",
     "format_value",
     "status",
+    "possible",
     "band_table",
     "trajectory_figure",
     "difference_figure",
@@ -484,6 +485,18 @@ def scorecard_figure(summary: pd.DataFrame, diff: pd.DataFrame | None, names: Se
     return _layout(fig, "Scorecard: mean [95 % interval] per scenario", "", "", height=140 + 70 * len(names))
 
 
+def possible(name: str, lo: float, hi: float) -> tuple[float, float]:
+    """An interval of a KPI's mean cut to what the KPI can be (never below 0; shares at most 100 %).
+
+    With few replications a t-interval can reach past those limits, which reads as nonsense.
+    """
+    top = 1.0 if _is_share(name) else np.inf
+    return (
+        float(np.clip(lo, 0.0, top)) if np.isfinite(lo) else lo,
+        float(np.clip(hi, 0.0, top)) if np.isfinite(hi) else hi,
+    )
+
+
 # -- scorecard cells --------------------------------------------------------------------------------
 def _row(table: pd.DataFrame, label: str, name: str, col: str = "scenario") -> pd.Series | None:
     r = table[(table[col] == label) & (table["kpi"] == name)]
@@ -494,8 +507,9 @@ def _cell(summary: pd.DataFrame, diff: pd.DataFrame | None, name: str, label: st
     r = _row(summary, label, name)
     if r is None:
         return "", "n/a"
-    text = f"{_num(r['mean'], name)}\n[{_num(r['lo'], name)}, {_num(r['hi'], name)}]"
-    st = status(name, r["mean"], r["lo"], r["hi"], diff=False)
+    lo, hi = possible(name, r["lo"], r["hi"])
+    text = f"{_num(r['mean'], name)}\n[{_num(lo, name)}, {_num(hi, name)}]"
+    st = status(name, r["mean"], lo, hi, diff=False)
     if not st and diff is not None:
         d = _row(diff, label, name)
         if d is not None:
@@ -622,7 +636,8 @@ def _scorecard_html(summary: pd.DataFrame, diff: pd.DataFrame | None) -> str:
     )
     return (
         '<div class="note">Each cell: mean over the replications and, below, the 95 % interval of that mean. '
-        "Stocks are read at the horizon, flows are totals over the horizon, ratios are whole-run ratios. "
+        "Stocks are read at the horizon, flows are totals over the horizon, ratios are whole-run ratios; "
+        "intervals are cut at what is possible (no count below 0, no share above 100 %). "
         "Women's share is coloured against its target (at least 10 %, report L698). No other KPI has a "
         "numeric target in the evidence, so the others are coloured by which way is better, against the "
         "baseline: green or red only when the 95 % interval of the paired difference excludes zero. Hover "

@@ -36,7 +36,7 @@ import yaml
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from analysis.experiment import rep_seed
-from analysis.report import HEADLINE, format_value, kpi_title, status, trajectory_figure
+from analysis.report import HEADLINE, format_value, kpi_title, possible, status, trajectory_figure
 from analysis.summary import differences, summarise
 from model.api import RunOutput, simulate
 from model.params import Scenario, ScenarioError, load_scenario
@@ -279,7 +279,8 @@ def _card(cmp: Comparison, name: str) -> html.Div:
     s = cmp.summary.set_index(["scenario", "kpi"])
     mine, base = s.loc[(SCENARIO, name)], s.loc[(BASELINE, name)]
     d = cmp.diff[cmp.diff["kpi"] == name].iloc[0]
-    st = status(name, mine["mean"], mine["lo"], mine["hi"], diff=False)
+    lo, hi = possible(name, mine["lo"], mine["hi"])
+    st = status(name, mine["mean"], lo, hi, diff=False)
     st = st or status(name, d["diff"], d["lo"], d["hi"], diff=True)
     change = f"{format_value(d['diff'], name, True)} [{format_value(d['lo'], name, True)}, "
     change += f"{format_value(d['hi'], name, True)}]"
@@ -288,7 +289,7 @@ def _card(cmp: Comparison, name: str) -> html.Div:
             html.Div(kpi_title(name), className="kpi-title"),
             html.Div(format_value(mine["mean"], name), className="kpi-value", id=f"kpi-{name}-value"),
             html.Div(
-                f"95 % interval {format_value(mine['lo'], name)} to {format_value(mine['hi'], name)}",
+                f"95 % interval {format_value(lo, name)} to {format_value(hi, name)}",
                 className="kpi-ci",
             ),
             html.Div(f"baseline {format_value(base['mean'], name)}", className="kpi-base"),
