@@ -353,6 +353,7 @@ class Sweep:
         return {
             "mcsim_version": __version__,
             "spec": str(s.path),
+            "scenario": str(s.scenario),
             "spec_text": s.text,
             "name": s.name,
             "constants": s.constants,

@@ -252,9 +252,11 @@ class SweepSpec:
         return list(out.values())
 
     def identity(self) -> dict[str, Any]:
-        """What makes two runs with the same point id and replication the same run."""
+        """What makes two runs with the same point id and replication the same run.
+
+        The scenario's content hash, not its path: a checkout moved to another machine resumes.
+        """
         return {
-            "scenario": str(self.scenario),
             "scenario_hash": self.scenario_hash,
             "seed": self.seed,
             "deadweight": self.deadweight,

@@ -113,10 +113,11 @@ def test_example_spec_is_valid_and_prim_finds_the_conditions():
         }
     )
     met = (experiments["eligibility"] == "B").to_numpy() & (experiments["x"] > 0.6).to_numpy()
-    box, _ = ex.discover(experiments, met)
+    box = ex.discover(experiments, met)
     assert box.density >= 0.8 and box.coverage >= 0.6
     text = "\n".join(ex.describe_box(box))
     assert "eligibility in ['B']" in text and "x" in text and "noise" not in text
+    assert any("restricted" in line for line in ex.trajectory(box))
     assert ex.discover(experiments, np.zeros(n, bool)) is None
 
 

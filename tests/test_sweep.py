@@ -254,6 +254,33 @@ def test_refuses_a_folder_of_other_results_or_another_sweep(tmp_path, capsys):
     assert {f.name: f.read_bytes() for f in (out / "runs").iterdir()} == before
 
 
+def test_a_changed_scenario_is_refused_and_more_samples_reuse_finished_runs(tmp_path, capsys):
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(yaml.safe_dump({"extends": str(CA_FUND), "name": "variant"}))
+    design = {"uncertainties": {"sampler": "sobol", "samples": 2}}
+    spec = write_spec(tmp_path, scenario=str(variant), replications=1, design=design)
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out)]) == 0
+    first = {f.name: f.read_bytes() for f in (out / "runs").glob("*.parquet")}
+    assert len(first) == 4
+    # twice the Sobol points: the first ones are the same points, so their runs are reused
+    more = write_spec(
+        tmp_path,
+        scenario=str(variant),
+        replications=1,
+        design={"uncertainties": {"sampler": "sobol", "samples": 4}},
+    )
+    assert main(["sweep", str(more), "--out", str(out)]) == 0
+    assert sessions(out)[-1]["skipped"] == 4 and sessions(out)[-1]["ran"] == 4
+    assert all((out / "runs" / name).read_bytes() == data for name, data in first.items())
+    # the scenario's content changes: the folder holds another sweep now
+    variant.write_text(
+        yaml.safe_dump({"extends": str(CA_FUND), "name": "variant", "fees": {"multiplier": 1.5}})
+    )
+    assert main(["sweep", str(more), "--out", str(out)]) == 2
+    assert "scenario_hash was" in capsys.readouterr().err
+
+
 class _Flaky(Executor):
     """Loses every other run, as a dying worker would."""
 
@@ -286,11 +313,11 @@ def test_runs_lost_by_the_executor_are_not_written_and_are_done_on_rerun(tmp_pat
 def test_a_killed_sweep_restarts_with_only_the_missing_runs(tmp_path):
     spec = write_spec(
         tmp_path,
-        replications=3,
-        design={"uncertainties": {"sampler": "latin_hypercube", "samples": 6}},
+        replications=2,
+        design={"uncertainties": {"sampler": "latin_hypercube", "samples": 5}},
     )
     out = tmp_path / "out"
-    planned = 2 * 6 * 3
+    planned = 2 * 5 * 2
     cmd = [sys.executable, "-m", "analysis.cli", "sweep", str(spec), "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
