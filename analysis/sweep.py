@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import logging
 import multiprocessing
@@ -29,7 +30,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -400,34 +401,34 @@ class Sweep:
         executor: Executor,
         retry_failed: bool = False,
         on_progress: Callable[[SessionReport], None] | None = None,
+        max_inflight: int = 10_000,
     ) -> Sweep:
-        """Submit every missing run, save each as it completes; returns self (see ``report``)."""
+        """Submit every missing run and save each as it completes; returns self (see ``report``).
+
+        At most ``max_inflight`` runs are submitted ahead (one for the sequential executor, whose
+        ``submit`` runs the task), so every finished run is on disk before the next one starts.
+        """
         done = self.finished(retry_failed)
-        todo = [t for t in self.tasks if t.stem not in done]
-        rep = self.report = SessionReport(planned=len(self.tasks), skipped=len(self.tasks) - len(todo))
+        todo = iter([t for t in self.tasks if t.stem not in done])
+        rep = self.report = SessionReport(
+            planned=len(self.tasks), skipped=len(done & {t.stem for t in self.tasks})
+        )
+        window = 1 if isinstance(executor, SequentialExecutor) else max(1, max_inflight)
         t0 = time.perf_counter()
         if on_progress:
             on_progress(rep)
         futures: dict[Future, RunTask] = {}
         try:
-            for task in todo:
-                futures[executor.submit(execute, task)] = task
-            for fut in as_completed(futures):
-                task = futures.pop(fut)
-                try:
-                    record = fut.result()
-                except Exception as exc:  # noqa: BLE001 (the executor lost the run: retried next time)
-                    rep.lost += 1
-                    rep.ran += 1
-                    rep.lost_errors.append(f"{task.stem}: {type(exc).__name__}: {exc}")
-                else:
-                    self._save(record)
-                    rep.ran += 1
-                    rep.ok += record["status"] == "ok"
-                    rep.failed += record["status"] != "ok"
-                    rep.run_seconds.append(record["seconds"])
-                if on_progress:
-                    on_progress(rep)
+            while True:
+                for task in itertools.islice(todo, window - len(futures)):
+                    futures[executor.submit(execute, task)] = task
+                if not futures:
+                    break
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    self._collect(futures.pop(fut), fut, rep)
+                    if on_progress:
+                        on_progress(rep)
         finally:
             for fut in futures:
                 fut.cancel()
@@ -435,6 +436,19 @@ class Sweep:
             rep.complete = rep.lost == 0 and rep.remaining == 0
             self._log_session()
         return self
+
+    def _collect(self, task: RunTask, fut: Future, rep: SessionReport) -> None:
+        rep.ran += 1
+        try:
+            record = fut.result()
+        except Exception as exc:  # noqa: BLE001 (the executor lost the run: retried next time)
+            rep.lost += 1
+            rep.lost_errors.append(f"{task.stem}: {type(exc).__name__}: {exc}")
+            return
+        self._save(record)
+        rep.ok += record["status"] == "ok"
+        rep.failed += record["status"] != "ok"
+        rep.run_seconds.append(record["seconds"])
 
     def _log_session(self) -> None:
         meta = self._meta

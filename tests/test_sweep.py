@@ -304,10 +304,24 @@ def test_runs_lost_by_the_executor_are_not_written_and_are_done_on_rerun(tmp_pat
     sweep.run(_Flaky())
     assert sweep.report.lost == 1 and sweep.report.ok == 1 and not sweep.report.complete
     assert len(list((tmp_path / "o" / "runs").glob("*.parquet"))) == 1
-    sweep.run(SequentialExecutor())
+    on_disk = []
+    sweep.run(
+        SequentialExecutor(),
+        on_progress=lambda r: on_disk.append((r.ok, len(list(sweep.runs_dir.iterdir())))),
+    )
     assert sweep.report.ran == 1 and sweep.report.complete
     sweep.release()
     assert len(sweep.combine()) == 2
+    assert on_disk == [(0, 1), (1, 2)]
+    # each run is on disk as soon as it is done, before the next one starts
+    fresh = Sweep(spec, tmp_path / "fresh")
+    fresh.prepare()
+    seen = []
+    fresh.run(
+        SequentialExecutor(), on_progress=lambda r: seen.append((r.ok, len(list(fresh.runs_dir.iterdir()))))
+    )
+    fresh.release()
+    assert seen == [(0, 0), (1, 1), (2, 2)]
 
 
 def test_a_killed_sweep_restarts_with_only_the_missing_runs(tmp_path):
