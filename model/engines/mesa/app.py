@@ -5,8 +5,8 @@ levers (fees, a fee subsidy, external moderation and its sampling rate, collecti
 coverage, outreach to women) and see the pilot KPIs of their scenario against a *pinned* baseline:
 the preset as it is, run once with the same replication seeds (common random numbers), so a
 difference on screen is the policy, not luck. Each change runs a few replications on the vector
-engine (the same rules as the Mesa engine, in arrays; about half a second per country-sized run) in
-a background thread, with progress shown while it runs.
+engine (the same rules as the Mesa engine, in arrays; under a second per country-sized run) in a
+background thread, with progress shown while it runs.
 
 Why Dash rather than Mesa's SolaraViz: SolaraViz steps one model instance and redraws it; a
 workshop needs an ensemble of replications against a baseline, computed off the request thread
@@ -40,6 +40,7 @@ from analysis.report import HEADLINE, format_value, kpi_title, possible, status,
 from analysis.summary import differences, summarise
 from model.api import RunOutput, simulate
 from model.params import Scenario, ScenarioError, load_scenario
+from model.params.loader import scenario_hash
 
 __all__ = [
     "PRESETS",
@@ -207,7 +208,7 @@ def compare(
         base = _tables(BASELINE, _runs(load_scenario(PRESETS[preset][1]).config, seeds, tick))
         _CACHE.put(base_key, base)
     cfg = apply_levers(load_scenario(start).config, levers)
-    key = ("scenario", preset, str(start), levers, reps, seed)
+    key = ("scenario", preset, scenario_hash(cfg), reps, seed)  # by content: an edited file reruns
     mine = _CACHE.get(key)
     if mine is None:
         mine = _tables(SCENARIO, _runs(cfg, seeds, tick))
