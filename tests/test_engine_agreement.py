@@ -7,8 +7,8 @@ another), 30 replications each, and asks whether the samples could come from one
 Tolerance: for every KPI and checkpoint a two-sample Kolmogorov-Smirnov test; with ~100 tests per
 scenario we use a Bonferroni family-wise level of 1 %, so a true agreement fails by chance in fewer
 than 1 run in 100, while a real difference of about one standard deviation in a KPI is detected with
-high probability at n = 30 per engine (the exact test covers smaller differences). KPIs that are NaN in every replication (no audits without
-moderation) must be NaN in both engines.
+high probability at n = 30 per engine (the exact test covers smaller differences). KPIs that are
+NaN in every replication (no audits without moderation) must be NaN in both engines.
 """
 
 from __future__ import annotations

@@ -52,3 +52,19 @@ def test_mesa_agents_hold_the_state(funded):
     logged = (m.log.to_frame()["kind"] == 2).sum()
     assert aware == logged
     assert m.datacollector.get_model_vars_dataframe().shape[0] == 30
+
+
+def test_thinning_changes_no_decision(funded, monkeypatch):
+    """Drawing first and evaluating rules only under their bound gives the decisions of no thinning."""
+    import model.phases.awareness as awareness
+    import model.phases.decisions as decisions
+
+    cfg = funded("budget", "credit", overrides=["moderation.required=true", "horizon_weeks=80"]).config
+    c = compile_scenario(cfg)
+    thinned = run_engine("vector", c, seed=21)
+    monkeypatch.setattr(decisions, "enrolment_bound", lambda *a, **k: 1.0)
+    monkeypatch.setattr(decisions, "sponsorship_bound", lambda *a, **k: 1.0)
+    monkeypatch.setattr(awareness, "worker_bound", lambda c: 1.0)
+    everyone = run_engine("vector", c, seed=21)
+    assert len(thinned.events) > 100
+    assert thinned.events.equals(everyone.events)

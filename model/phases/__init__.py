@@ -2,9 +2,9 @@
 
 environment → labour market → content → awareness → decisions → rationing → training → moderation →
 issuance/verification → trust/acceptance → payments. Within a phase every agent decides on the
-state at the phase start; scarce things are rationed by keyed priority draws. Each phase module declares the arrays it reads
-and writes (``READS``/``WRITES``), which is what the Mesa engine lends it from its agents; a phase
-may define ``enabled(compiled)``, and both engines skip it when that is False.
+state at the phase start; scarce things are rationed by keyed priority draws. Each phase module
+declares the arrays it reads and writes (``READS``/``WRITES``), which is what the Mesa engine lends
+it from its agents; a phase may define ``enabled(compiled)``, and both engines skip it when False.
 """
 
 from __future__ import annotations

@@ -31,6 +31,13 @@ def _share_by_region(flag: np.ndarray, region: np.ndarray, n_regions: int) -> np
     return np.divide(hits, total, out=np.zeros(n_regions), where=total > 0)
 
 
+def worker_bound(c: Compiled) -> float:
+    """Upper bound of a worker's weekly awareness probability (all channels at their best)."""
+    d, o = c.cfg.diffusion, c.cfg.outreach
+    p_max = d.worker_p * max(o.women.p_multiplier, 1.0) * max(o.rural.p_multiplier, 1.0)
+    return float(bass_probability(p_max + d.employer_channel_per_year, d.worker_q, 1.0))
+
+
 def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
     """Unaware SMEs and workers become aware with Bass probabilities."""
     d, o = c.cfg.diffusion, c.cfg.outreach
@@ -49,8 +56,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     # Workers: draw first, then evaluate the hazard only under its bound (thinning, same result).
     jdx = np.flatnonzero(~w.aware)
     u = s.uniform("aware.worker", step, jdx)
-    p_max = d.worker_p * max(o.women.p_multiplier, 1.0) * float(rural_mult.max())
-    bound = bass_probability(p_max + d.employer_channel_per_year, d.worker_q, 1.0)
+    bound = worker_bound(c)
     under = u < bound
     jdx, u = jdx[under], u[under]
     reg = w.region[jdx]

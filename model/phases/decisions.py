@@ -182,20 +182,16 @@ def _candidates(world: World, c: Compiled, s: Streams, step: int, idle: np.ndarr
 
 
 def _members(world: World, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Worker ids of the given firms and, for each, the position of its firm in ``firms``."""
+    """Worker ids of the given firms and, for each, the position of its firm in ``firms``.
+
+    One pass over the workers with a lookup table: workforces change every week with flows.
+    """
     w = world.workers
-    roster = world.scratch.get("roster")
-    if roster is None:  # firm -> its workers, built once (workforces are fixed within a run)
-        employed = np.flatnonzero(w.firm >= 0)
-        order = employed[np.argsort(w.firm[employed], kind="stable")]
-        counts = np.bincount(w.firm[employed], minlength=world.smes.n)
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        roster = world.scratch["roster"] = (order, starts, counts)
-    order, starts, counts = roster
-    size = counts[firms]
-    group = np.repeat(np.arange(len(firms)), size)
-    offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
-    return order[np.repeat(starts[firms], size) + offset], group
+    position = np.full(world.smes.n + 1, -1, dtype=np.int64)  # last slot: no firm (-1)
+    position[firms] = np.arange(len(firms))
+    group = position[w.firm]
+    members = np.flatnonzero(group >= 0)
+    return members, group[members]
 
 
 def _lacking_first_gateway(world: World, firms: np.ndarray) -> np.ndarray:
@@ -326,7 +322,9 @@ def _self_enrolment(
         wk.time_weight_per_10_hours * shortest / 10.0,
     )
     pool = pool[s.uniform("enrol", step, pool) < bound]
-    pool = pool[~np.isin(pool, taken)]
+    taken_mask = np.zeros(world.workers.n, dtype=bool)
+    taken_mask[taken] = True
+    pool = pool[~taken_mask[pool]]
     idle, mod, rpl, prov, far = _candidates(world, c, s, step, pool)
     fee = _fee(c, world, mod, prov, rpl)
     wage = np.zeros(len(idle))

@@ -71,8 +71,6 @@ def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     w.held[gone] = 0
     w.edc_held[gone] = 0
     w.mod_held[gone] = 0
-    if len(gone):
-        world.scratch.pop("roster", None)
 
 
 def _firm_turnover(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
@@ -94,7 +92,6 @@ def _firm_turnover(world: World, c: Compiled, s: Streams, step: int, log: EventL
         for name in ("active", "aware", "accepts", "design_group"):
             getattr(sm, name)[closing] = False
         sm.vacancies[closing] = 0
-        world.scratch.pop("roster", None)
     expected = f.firm_entry_per_year * len(ids) / 52.0 + g.firm_entry_carry
     k = int(expected)
     g.firm_entry_carry = expected - k
@@ -173,7 +170,6 @@ def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     w.firm[hired] = firm
     w.jobseeker[hired] = False
     w.region[hired] = sm.region[firm]
-    world.scratch.pop("roster", None)
 
 
 def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
