@@ -5,9 +5,9 @@ workshop reads them as a forecast. Every ``assumption`` in a preset carries a pl
 (DESIGN §5); an ensemble samples those ranges (Latin hypercube), runs every scenario at every
 member with the same seeds, and reports the spread (ignorance), the share of plausible worlds in
 which each target is met, how robustly scenarios rank, and which assumptions drive each KPI — what
-to measure next. Scalar assumptions are sampled within their range; an assumption over a section
-with a range is a factor applied to its numbers (share tables are renormalised). Assumptions without
-a range (choices, flags) are held at their value and listed as such.
+to measure next. Scalar assumptions are sampled within their range. Assumptions without a range
+(choices, flags, whole tables such as provider lists or share tables) are held at their value and
+listed as such.
 """
 
 from __future__ import annotations

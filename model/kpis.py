@@ -330,7 +330,9 @@ def compute_kpis(
     cycle = _per_step(ev, (Event.AUDITED_PASS, Event.AUDITED_FAIL), steps, "value")
     out["moderation_cycle_days"] = _div(_window(cycle), _window(audits))
     whole["moderation_cycle_days"] = float(_div(cycle.sum(), audits.sum()))
-    backlog, backlog_age = _open_spans(ev, (Event.SAMPLED,), (Event.AUDITED_PASS, Event.AUDITED_FAIL), steps)
+    # A sample leaves the queue when audited, or when its learner leaves the sector (DROPPED).
+    closes = (Event.AUDITED_PASS, Event.AUDITED_FAIL, Event.DROPPED)
+    backlog, backlog_age = _open_spans(ev, (Event.SAMPLED,), closes, steps)
     out["moderation_backlog"] = backlog * w_scale
     out["moderation_backlog_age_days"] = backlog_age
 

@@ -249,7 +249,7 @@ class Worker(_Section):
     value_weight: float = 2.0
     cost_weight_per_100_eur: NonNeg = 0.6
     time_weight_per_10_hours: NonNeg = 0.1
-    caring_time_multiplier: NonNeg = 2.0
+    caring_time_multiplier: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0  # >= 1: caring never saves time
     distance_penalty: NonNeg = 0.8
     flexible_delivery_relief: Share = 0.7
     employer_support_weight: float = 0.5

@@ -15,6 +15,8 @@ from model.state import World
 from model.streams import Streams
 
 READS = {
+    "smes.active",
+    "workers.active",
     "smes.aware",
     "smes.region",
     "workers.aware",
@@ -25,10 +27,16 @@ READS = {
 WRITES = {"smes.aware", "workers.aware"}
 
 
-def _share_by_region(flag: np.ndarray, region: np.ndarray, n_regions: int) -> np.ndarray:
-    total = np.bincount(region, minlength=n_regions)
-    hits = np.bincount(region, weights=flag, minlength=n_regions)
-    return np.divide(hits, total, out=np.zeros(n_regions), where=total > 0)
+def _share_by_region(
+    flag: np.ndarray, region: np.ndarray, n_regions: int, active: np.ndarray | None = None
+) -> np.ndarray:
+    """Share of flagged agents per region among active ones (one integer pass: totals and hits)."""
+    code = region.astype(np.int64) * 2 + flag
+    if active is not None:  # agents who left count in a spare region that is dropped
+        code = np.where(active, code, 2 * n_regions)
+    counts = np.bincount(code, minlength=2 * n_regions + 1)[: 2 * n_regions].reshape(n_regions, 2)
+    total = counts.sum(axis=1)
+    return np.divide(counts[:, 1], total, out=np.zeros(n_regions), where=total > 0)
 
 
 def worker_bound(c: Compiled) -> float:
@@ -45,16 +53,16 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     n_reg = len(c.region_names)
     rural_mult = np.where(c.region_rural, o.rural.p_multiplier, 1.0)
     day0 = c.day0(step)
-    sme_share = _share_by_region(sm.aware, sm.region, n_reg)
-    worker_share = _share_by_region(w.aware, w.region, n_reg)
+    sme_share = _share_by_region(sm.aware, sm.region, n_reg, sm.active)
+    worker_share = _share_by_region(w.aware, w.region, n_reg, w.active)
 
-    idx = np.flatnonzero(~sm.aware)
+    idx = np.flatnonzero(~sm.aware & sm.active)
     p = d.p * o.smes.p_multiplier * rural_mult[sm.region[idx]]
     prob = bass_probability(p, d.q, sme_share[sm.region[idx]])
     new = idx[s.uniform("aware.sme", step, idx) < prob]
 
     # Workers: draw first, then evaluate the hazard only under its bound (thinning, same result).
-    jdx = np.flatnonzero(~w.aware)
+    jdx = np.flatnonzero(~w.aware & w.active)
     u = s.uniform("aware.worker", step, jdx)
     bound = worker_bound(c)
     under = u < bound

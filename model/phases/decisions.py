@@ -27,6 +27,7 @@ from model.state import Status, World
 from model.streams import Streams
 
 READS = {
+    "smes.active",
     "workers.cur_held",
     "workers.edc_held",
     "workers.mod_held",
@@ -305,7 +306,7 @@ def _self_enrolment(
     w, sm, p = world.workers, world.smes, world.providers
     wk = c.cfg.worker
     pool = np.flatnonzero(idle_mask & w.aware)
-    accept_share = _share_by_region(sm.accepts, sm.region, len(c.region_names))
+    accept_share = _share_by_region(sm.accepts, sm.region, len(c.region_names), sm.active)
     bonus = wk.jobseeker_value_bonus
     payoff = _hiring_payoff(c)
     top = float(accept_share.max())

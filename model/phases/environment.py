@@ -13,6 +13,8 @@ from model.state import World
 from model.streams import Streams
 
 READS = {
+    "smes.active",
+    "workers.active",
     "smes.employees",
     "smes.size_band",
     "smes.ca_covered",
@@ -52,8 +54,10 @@ def _new_year(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -
     # Each simulated firm carries the money of the share of its employees that the simulated
     # workers represent, so firm budgets, levies and credits stay consistent with the worker sample
     # whatever the preset's firm-size mix (outputs scale by w_scale).
-    firm_money = float((world.workers.firm >= 0).sum()) / max(float(sm.employees.sum()), 1.0)
-    payroll = _payroll_eur(world, c)
+    open_firms = sm.active
+    employed = (world.workers.firm >= 0) & world.workers.active
+    firm_money = float(employed.sum()) / max(float(sm.employees[open_firms].sum()), 1.0)
+    payroll = _payroll_eur(world, c) * sm.active  # closed firms pay no levy and get no credit
     sm.budget_left[:] = sm.employees * c.cfg.population.training_budget_eur_per_employee * firm_money
     for inst in c.instruments:
         k, cfg = inst.index, inst.config
@@ -66,7 +70,7 @@ def _new_year(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -
             rules = cfg.credit
             rate = np.array([0.0, *[rules.bonus_rates.get(b, 0.0) for b in BANDS[1:]]])
             credit = rules.contribution_rate * payroll * rate[sm.size_band]
-            credit = np.where(sm.size_band == 0, rules.floor_eur, credit) * firm_money
+            credit = np.where(sm.size_band == 0, rules.floor_eur, credit) * firm_money * sm.active
             carry = sm.employees < 50
             limit = np.where(carry, rules.carry_years_under_50 * credit, credit)
             before = np.where(carry, sm.pool[:, k], 0.0)

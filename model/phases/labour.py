@@ -80,7 +80,9 @@ def _firm_turnover(world: World, c: Compiled, s: Streams, step: int, log: EventL
     ids = np.flatnonzero(sm.active)
     closing = ids[s.uniform("firm_close", step, ids) < weekly(f.firm_closure_per_year)]
     if len(closing):
-        staff = np.flatnonzero(np.isin(w.firm, closing) & w.active)
+        shut = np.zeros(sm.n + 1, dtype=bool)  # last slot: no firm (-1)
+        shut[closing] = True
+        staff = np.flatnonzero(shut[w.firm] & w.active)
         log.emit(Event.LAID_OFF, step, day0, worker=staff, firm=w.firm[staff])
         w.firm[staff] = -1
         w.jobseeker[staff] = True

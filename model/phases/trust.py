@@ -13,12 +13,14 @@ import numpy as np
 
 from model.compiled import Compiled, weekly
 from model.events import Event, EventLog
+from model.phases.awareness import _share_by_region
 from model.rules.hazards import trust_signal, trust_update
 from model.rules.pathway import popcount8
 from model.state import World
 from model.streams import Streams
 
 READS = {
+    "smes.active",
     "workers.cur_held",
     "workers.held",
     "workers.edc_held",
@@ -64,13 +66,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     day0 = c.day0(step)
     reg = regional_signals(world, c)
     n_reg = len(c.region_names)
-    count = np.bincount(sm.region, minlength=n_reg)
-    peers = np.divide(
-        np.bincount(sm.region, weights=sm.accepts, minlength=n_reg),
-        count,
-        out=np.zeros(n_reg),
-        where=count > 0,
-    )
+    peers = _share_by_region(sm.accepts, sm.region, n_reg, sm.active)
     comps = {
         "moderated": reg["moderated"][sm.region],
         "verifiable": reg["verifiable"][sm.region],
