@@ -46,6 +46,8 @@ DEFAULT_KPIS = (
 NOISY_SHARE = 0.2
 #: A KPI "rests on unpinned assumptions" when they carry at least this share of its sensitivity.
 UNPINNED_SHARE = 0.5
+#: The chart shows each KPI's most influential parameters, at most this many.
+TOP_IN_CHART = 15
 
 
 class SensitivityError(StudyError):
@@ -264,6 +266,8 @@ class SensitivityStudy:
                 if share >= UNPINNED_SHARE
                 else "mostly driven by parameters with a source"
             )
+            if unpinned.all():
+                verdict += " (only assumptions were varied: add sourced parameters to compare)"
             if noisy:
                 verdict += "; indices dominated by seed noise (add --seeds)"
             rows.append(
@@ -292,7 +296,10 @@ class SensitivityStudy:
 
 
 def plot_indices(study: SensitivityStudy, path: Path) -> Path:
-    """Bar chart per KPI: ST and S1 (Sobol) or mu* (Morris) with confidence bars; unpinned in orange."""
+    """Bar chart per KPI: ST and S1 (Sobol) or mu* (Morris) with confidence bars; unpinned in orange.
+
+    Each panel shows the KPI's most influential parameters (at most ``TOP_IN_CHART``), largest first.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -303,12 +310,14 @@ def plot_indices(study: SensitivityStudy, path: Path) -> Path:
     n = max(1, len(kpis))
     cols = min(3, n)
     rows = int(np.ceil(n / cols))
-    d = len(study.params)
+    d = min(len(study.params), TOP_IN_CHART)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 0.9 + (0.32 * d + 0.9) * rows), squeeze=False)
     for ax in axes.ravel()[len(kpis) :]:
         ax.axis("off")
     for ax, kpi in zip(axes.ravel(), kpis, strict=False):
         part = tab[tab["kpi"] == kpi]
+        key = "mu_star" if study.method == "morris" else "ST"
+        part = part.sort_values(key, ascending=False).head(TOP_IN_CHART)
         y = np.arange(len(part))[::-1]
         colors = ["tab:blue" if pinned else "tab:orange" for pinned in part["pinned_by_data"]]
         if study.method == "morris":
