@@ -454,3 +454,18 @@ def test_abc_smc_narrows_the_prior_around_the_truth():
     assert post.ci_lo[0] <= truth <= post.ci_hi[0]
     assert post.se[0] < prior_sd
     assert "posterior" in post.uncertainty_from
+
+
+@pytest.mark.slow
+def test_differential_evolution_finds_the_region_of_the_truth():
+    overrides = ["population.workers=600", "population.smes=150", "horizon_weeks=52", *AWARE]
+    loaded = load_scenario(FI, overrides)
+    truth = 0.4
+    rows = [("firm_acceptance_rate", 2026, "all")]
+    frame = _truth_targets(apply_values(loaded.config, {"employer.initial_trust_mean": truth}), rows, reps=16)
+    targets, _ = validate_targets(frame, compile_scenario(loaded.config))
+    params = resolve_parameters(loaded, {"employer.initial_trust_mean": {}})
+    with Runner(1) as runner:
+        result = MSM(loaded, params, targets, reps=2, seed=5).fit(runner, "de", max_evals=20)
+    assert result.message.startswith("differential evolution")
+    assert abs(result.theta[0] - truth) <= 0.15 * (params[0].hi - params[0].lo)
