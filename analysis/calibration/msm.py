@@ -31,6 +31,7 @@ import yaml
 from scipy import optimize, stats
 
 from analysis.calibration.errors import StudyError
+from analysis.calibration.indicators import format_group
 from analysis.calibration.params import FitParameter, apply_values
 from analysis.calibration.runner import Runner, indicator_job
 from analysis.calibration.targets import Target
@@ -139,9 +140,7 @@ class CalibrationResult:
             {
                 "indicator": [t.indicator for t in self.targets],
                 "year": pd.array([t.year for t in self.targets], dtype="Int64"),
-                "group": [
-                    t.label.split("[")[-1].rstrip("]") if "[" in t.label else "all" for t in self.targets
-                ],
+                "group": [format_group(t.group) for t in self.targets],
                 "observed": self.observed,
                 "uncertainty": self.uncertainty,
                 "simulated": self.sim_mean,
