@@ -557,10 +557,20 @@ def sweep_command(
             tqdm(total=len(sweep.tasks), desc="sweep", unit="run", file=sys.stderr, disable=None) as bar,
             open_executor(kind, scheduler, jobs) as ex,
         ):
+            last = [-1e9]
 
             def progress(r: SessionReport) -> None:
+                done, failed = r.skipped + r.ok, r.failed + r.lost
                 bar.n = r.skipped + r.ran
-                bar.set_postfix(done=r.skipped + r.ok, failed=r.failed + r.lost, remaining=r.remaining)
+                bar.set_postfix(done=done, failed=failed, remaining=r.remaining)
+                if bar.disable and (time.monotonic() - last[0] >= 60 or r.remaining == 0):
+                    # no terminal (a batch job's log): one line a minute instead of a bar
+                    last[0] = time.monotonic()
+                    print(
+                        f"sweep: {done} done, {failed} failed, {r.remaining} remaining",
+                        file=sys.stderr,
+                        flush=True,
+                    )
 
             sweep.run(ex, retry_failed=retry_failed, on_progress=progress)
         table = sweep.combine()
@@ -572,7 +582,7 @@ def sweep_command(
     per_run = f"; {np.mean(r.run_seconds):.2f} s per run in the workers" if r.run_seconds else ""
     print(
         f"{spec.name}: {len(sweep.points)} design points x {spec.replications} replications = "
-        f"{len(sweep.tasks)} runs. This session: {r.ran} run ({r.skipped} already done), "
+        f"{len(sweep.tasks)} runs. This session ran {r.ran} ({r.skipped} already done) in "
         f"{r.seconds:.1f} s{per_run}."
     )
     print(f"Results: {n_ok} ok, {n_failed} failed -> {(Path(out) / 'results.parquet').resolve()}")
