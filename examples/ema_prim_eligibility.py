@@ -13,7 +13,7 @@ uncertainties where both pilot targets are met:
 
 Run it from the repository root (needs ``pip install -e '.[ema]'``)::
 
-    python examples/ema_prim_eligibility.py                 # 48 worlds x 10 policies: ~6 CPU-minutes
+    python examples/ema_prim_eligibility.py                 # 48 worlds x 10 policies: ~10 CPU-minutes
     python examples/ema_prim_eligibility.py --quick         # small populations, a smoke test
     python examples/ema_prim_eligibility.py --jobs 4 --scenarios 200 --out results/prim
 
@@ -21,11 +21,12 @@ It prints, per policy, the share of worlds in which the targets are met (a score
 uncertainty space), then PRIM's box: the conditions under which the targets are met with high
 density, with coverage and density. ``experiments.csv`` and ``outcomes.csv`` go to ``--out``.
 
-What it found when written (defaults, model of November 2026): the targets were met in 4 % of the 480
-experiments, all under the rule that funds women and jobseekers at moderated EDC providers (in 27 % of
-worlds with women's outreach, 17 % without); no rule tied to collective-agreement coverage lifted women's
-share above 6.6 %. Within that rule, PRIM added the acceptance threshold (<= 0.54) and initial employer
-trust (>= 0.23): whether employers accept is decided by behaviour we do not know, not by eligibility.
+What it found when written (defaults; model at commit 1fd2d5d, before labour-market flows): the
+targets were met in 4 % of the 480 experiments, all under the rule that funds women and jobseekers
+at moderated EDC providers (in 27 % of worlds with women's outreach, 17 % without); no rule tied to
+collective-agreement coverage lifted women's share above 6.6 %. Within that rule, PRIM added the
+acceptance threshold (<= 0.54) and initial employer trust (>= 0.23): whether employers accept is
+decided by behaviour we do not know, not by eligibility.
 """
 
 from __future__ import annotations
