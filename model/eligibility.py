@@ -42,6 +42,7 @@ ATTRIBUTES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "provider.type": ("text", ("public_vet", "private", "oem", "sector_body", "hei")),
     "provider.moderated": ("bool", None),
     "provider.edc": ("bool", None),
+    "provider.esco": ("bool", None),
     "provider.delivery": ("text", ("classroom", "online", "hybrid", "in_situ")),
     "provider.region": ("text", None),
     "module.id": ("text", None),
@@ -49,6 +50,7 @@ ATTRIBUTES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "module.fee": ("number", None),
     "module.moderated": ("bool", None),
     "module.edc": ("bool", None),
+    "module.esco": ("bool", None),
 }
 
 Context = Mapping[str, np.ndarray]

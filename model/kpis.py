@@ -238,8 +238,20 @@ def _labour_market(
     out["hires"] = hires * w_scale
     with_credential = np.cumsum(_per_step(ev, (Event.HIRED,), steps, "value"))
     out["hires_with_credential_share"] = _div(with_credential, np.cumsum(hires))
+    out |= placement_rates(ev, steps)
+    return out
+
+
+def placement_rates(ev: pd.DataFrame, steps: int, workers: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """SEPE-style placement (L1383): jobseekers with a credential hired within 6 and 12 months.
+
+    ``workers`` (a boolean mask over worker ids) restricts the count, e.g. to women.
+    """
     completers = ev[(ev["kind"] == int(Event.ISSUED)) & (ev["firm"] < 0)][["worker", "day"]]
+    if workers is not None:
+        completers = completers[workers[completers["worker"].to_numpy()]]
     hired = ev[ev["kind"] == int(Event.HIRED)][["worker", "day"]].rename(columns={"day": "hired"})
+    out = {}
     for months, days in (("6m", 182), ("12m", 365)):
         if completers.empty:
             out[f"placement_{months}_rate"] = np.full(steps, np.nan)
@@ -374,6 +386,9 @@ def compute_kpis(
     out["budget_utilisation"] = _div(np.cumsum(paid), np.cumsum(available))
     out["deadweight_share"] = deadweight if deadweight is not None else np.full(steps, np.nan)
     out |= _labour_market(ev, steps, worker_woman, w_scale, employed, employed_women)
+    for label, mask in (("women", worker_woman), ("men", ~worker_woman)):  # SEPE reports by gender
+        for name, series in placement_rates(ev, steps, mask).items():
+            whole[f"{name}_{label}"] = float(series[-1]) if steps else float("nan")
     content, content_whole = _content(ev, steps)
     out |= content
     whole |= content_whole

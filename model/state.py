@@ -88,6 +88,7 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "assessment": (np.int8, False),
         "moderated": (np.bool_, False),
         "edc": (np.bool_, False),
+        "esco": (np.bool_, False),
         "offers": (np.uint8, False),
         "active": (np.bool_, False),
         "pool": (np.float32, True),

@@ -160,6 +160,7 @@ def _providers(c: Compiled, s: Streams) -> ActorArrays:
         prov.assessment[i] = ASSESSMENTS.index(p.assessment)
         prov.moderated[i] = p.joins_moderation or required
         prov.edc[i] = p.issues_edc
+        prov.esco[i] = p.esco_tagged
         wanted = p.modules if p.modules is not None else list(c.module_ids)
         prov.offers[i] = sum(1 << c.module_ids.index(m) for m in wanted)
     for name in ("outdated_since", "renew_due", "renew_started", "detect_due", "last_change"):

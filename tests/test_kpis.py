@@ -86,3 +86,22 @@ def test_deadweight_counts_funded_learners_who_enrol_anyway():
     dw = deadweight_series(funded, cf, 5)
     assert np.isnan(dw[0])
     assert dw[1] == 1 / 3 and dw[4] == 2 / 3
+
+
+def test_placement_by_gender_within_6_and_12_months():
+    from model.kpis import placement_rates
+
+    woman = np.array([True, False, False])
+    rows = [
+        (Event.ISSUED, 0, 3, {"worker": np.array([0, 1, 2]), "firm": -1, "value": 10.0}),
+        (Event.HIRED, 10, 73, {"worker": np.array([0]), "firm": 5}),  # 70 days: within 6 months
+        (Event.HIRED, 40, 283, {"worker": np.array([1]), "firm": 5}),  # 280 days: within 12 only
+    ]
+    ev = _log(rows)
+    both = placement_rates(ev, 60)
+    women = placement_rates(ev, 60, woman)
+    men = placement_rates(ev, 60, ~woman)
+    assert both["placement_6m_rate"][-1] == 1 / 3 and both["placement_12m_rate"][-1] == 2 / 3
+    assert women["placement_6m_rate"][-1] == 1.0 and men["placement_6m_rate"][-1] == 0.0
+    assert men["placement_12m_rate"][-1] == 0.5
+    assert np.isnan(both["placement_6m_rate"][20])  # no 6-month window has closed by week 20

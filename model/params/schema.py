@@ -145,6 +145,7 @@ class Provider(_Section):
     assessment: Literal["mcq", "practical"] = "mcq"
     joins_moderation: bool = False
     issues_edc: bool = False
+    esco_tagged: bool = False
     modules: list[str] | None = None
 
 
@@ -272,6 +273,7 @@ class GrantCall(_Section):
     """One themed call of a competitive grant (JOTPA-style, public-facts §2)."""
 
     open_week: Annotated[int, Field(ge=0)]
+    deadline_weeks: Annotated[int, Field(ge=0, le=52)] = 6  # applications close this long after opening
     budget_eur: NonNeg
     project_weeks: Annotated[int, Field(ge=1, le=520)] = 104
 

@@ -64,6 +64,7 @@ READS = {
     "providers.day_grant_end",
     "providers.ptype",
     "providers.edc",
+    "providers.esco",
 }
 WRITES: set[str] = set()
 

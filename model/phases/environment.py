@@ -97,7 +97,7 @@ def _grant_calls(world: World, c: Compiled, s: Streams, step: int, log: EventLog
             continue
         k = inst.index
         for j, call in enumerate(inst.config.calls):
-            if call.open_week != step:
+            if call.open_week + call.deadline_weeks != step:  # awards at the deadline
                 continue
             types = [PTYPES.index(t) for t in inst.config.provider_types]
             eligible = np.isin(p.ptype, types)

@@ -58,6 +58,7 @@ def eligibility_context(
         "provider.type": lambda: np.array(PTYPES, dtype=object)[p.ptype[provider]],
         "provider.moderated": lambda: p.moderated[provider],
         "provider.edc": lambda: p.edc[provider],
+        "provider.esco": lambda: p.esco[provider],
         "provider.delivery": lambda: np.array(DELIVERIES, dtype=object)[p.delivery[provider]],
         "provider.region": lambda: regions[p.region[provider]],
         "module.id": lambda: np.array(c.module_ids, dtype=object)[module],
@@ -65,6 +66,7 @@ def eligibility_context(
         "module.fee": lambda: c.fee[module] * p.fee_mult[provider],
         "module.moderated": lambda: p.moderated[provider],
         "module.edc": lambda: p.edc[provider],
+        "module.esco": lambda: p.esco[provider],
     }
     ctx = {name: getters[name]() for name in needed}
     ctx["_n"] = worker
