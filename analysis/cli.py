@@ -349,7 +349,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from model.engines.mesa.app import serve  # only this command needs the web framework
 
     try:
-        serve(args.host, args.port, args.preset)
+        serve(args.host, args.port, args.preset, args.reps)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port} ({exc}); try another --port") from None
     return 0
@@ -428,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     p.add_argument("--preset", choices=["fi", "es", "pt", "fi_pilot"], default="fi", help="preset at start")
+    p.add_argument(
+        "--reps", type=int, default=5, choices=range(3, 11), metavar="3..10", help="replications at start"
+    )
     p.set_defaults(func=cmd_dashboard)
     return parser
 

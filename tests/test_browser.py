@@ -41,6 +41,7 @@ pytestmark = [
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 FI = REPO / "scenarios" / "fi"
 SHOTS = REPO / "docs" if os.environ.get("MCSIM_SCREENSHOTS") else None
+WAIT = 180_000  # ms; a run takes seconds, but a busy shared machine can slow it many times over
 
 # every mean line of every Plotly chart on the page: how many finite points plotly computed for it,
 # and whether its SVG path was drawn (band traces, drawn with zero width, are left out)
@@ -136,13 +137,24 @@ def dashboard(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "analysis.cli", "dashboard", "--port", str(port), "--preset", "fi_pilot"],
+        [
+            sys.executable,
+            "-m",
+            "analysis.cli",
+            "dashboard",
+            "--port",
+            str(port),
+            "--preset",
+            "fi_pilot",
+            "--reps",
+            "3",
+        ],
         cwd=REPO,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 40
+    deadline = time.time() + 120
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
@@ -173,7 +185,7 @@ def test_dashboard_lever_moves_a_kpi(browser, dashboard):
     page = _page(browser, external)
     page.goto(dashboard, wait_until="load")
     assert "South Savo" in page.inner_text("#preset")  # pilot-sized: quick enough for a test
-    page.wait_for_selector("#status.done", timeout=60_000)
+    page.wait_for_selector("#status.done", timeout=WAIT)
     page.wait_for_selector("#graph-women_share .scatterlayer .trace path.js-line", state="attached")
     charts = page.evaluate(_LINE_POINTS, "#charts .js-plotly-plot")
     assert len(charts) == 6
@@ -187,11 +199,13 @@ def test_dashboard_lever_moves_a_kpi(browser, dashboard):
     # the participant raises outreach to women to the maximum (keyboard on the slider handle)
     page.locator("#women [role=slider]").focus()
     page.keyboard.press("End")
-    page.wait_for_selector("#status.running", timeout=10_000)  # progress is shown while it runs
+    page.wait_for_selector("#status.running", timeout=WAIT)  # progress is shown while it runs
     assert "Running replication" in page.inner_text("#status")
-    page.wait_for_selector("#status.done", timeout=60_000)
+    page.wait_for_selector("#status.done", timeout=WAIT)
     page.wait_for_function(
-        "v => document.querySelector('#kpi-women_share-value').innerText !== v", arg=before_value
+        "v => document.querySelector('#kpi-women_share-value').innerText !== v",
+        arg=before_value,
+        timeout=WAIT,
     )
     after_value = page.inner_text("#kpi-women_share-value")
     assert after_value != before_value

@@ -329,15 +329,16 @@ def _slider(id_: str, label: str, lo: float, hi: float, step: float, marks: dict
     return html.Div(
         [
             html.Label(label, htmlFor=id_, className="lever-label"),
-            dcc.Slider(id=id_, min=lo, max=hi, step=step, marks=marks, value=5 if id_ == "reps" else lo),
+            dcc.Slider(id=id_, min=lo, max=hi, step=step, marks=marks, value=lo),
             html.Div(hint, className="lever-hint"),
         ],
         className="lever",
     )
 
 
-def _controls(preset: str) -> html.Div:
+def _controls(preset: str, reps: int) -> html.Div:
     sliders = {s[0]: _slider(*s) for s in _SLIDERS}
+    sliders["reps"].children[1].value = reps
     moderation = html.Div(
         [
             html.Label("External moderation", className="lever-label"),
@@ -395,7 +396,7 @@ _INTRO = (
 )
 
 
-def _layout(preset: str) -> html.Div:
+def _layout(preset: str, reps: int) -> html.Div:
     main = html.Div(
         [
             html.Div("starting…", id="status", className="idle"),
@@ -411,7 +412,7 @@ def _layout(preset: str) -> html.Div:
             dcc.Store(id="finished"),
             dcc.Interval(id="poll", interval=600, disabled=True),
             html.Div([html.H1("Micro-credential policy dashboard"), html.P(_INTRO)], className="top"),
-            html.Div([_controls(preset), main], className="wrap"),
+            html.Div([_controls(preset, reps), main], className="wrap"),
         ]
     )
 
@@ -464,17 +465,18 @@ def _draw(job_id: str | None):
     return cards, charts, text, "done"
 
 
-def build_app(preset: str = "fi") -> Dash:
+def build_app(preset: str = "fi", reps: int = 5) -> Dash:
     """The Dash application (its JavaScript is served from the Python package: works offline).
 
     Args:
         preset: The country preset selected when a page opens (a key of ``PRESETS``).
+        reps: Replications per scenario when a page opens (3 to 10; participants can change it).
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     app = Dash(__name__, title="mcsim dashboard", serve_locally=True)
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + _CSS + "</style>")
-    app.layout = functools.partial(_layout, preset)
+    app.layout = functools.partial(_layout, preset, min(max(int(reps), 3), 10))
 
     @app.callback(Output("start", "options"), Output("start", "value"), Input("preset", "value"))
     def _preset(preset):
@@ -535,9 +537,11 @@ def build_app(preset: str = "fi") -> Dash:
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050, preset: str = "fi", debug: bool = False) -> None:
+def serve(
+    host: str = "127.0.0.1", port: int = 8050, preset: str = "fi", reps: int = 5, debug: bool = False
+) -> None:
     """Run the dashboard until interrupted (binds to this machine only unless ``host`` says otherwise)."""
-    app = build_app(preset)
+    app = build_app(preset, reps)
     print(f"mcsim dashboard on http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll in the terminal
     app.run(host=host, port=port, debug=debug)
