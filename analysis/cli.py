@@ -120,34 +120,31 @@ def _explain_table(loaded: LoadedScenario, only: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _print_summary(tables: dict[str, pd.DataFrame]) -> None:
-    s = tables["summary"]
-    labels = list(dict.fromkeys(s["scenario"]))
+def _print_table(title: str, table: pd.DataFrame, value: str) -> None:
+    """KPIs down, scenarios across: value [95 % interval] per cell."""
+    labels = list(dict.fromkeys(table["scenario"]))
     width = max(len(k) for k in KPI_NAMES)
-    print(f"\n{'KPI (horizon; flows: total)':<{width}}  " + "  ".join(f"{lb[:26]:>26}" for lb in labels))
+    print(f"\n{title:<{width}}  " + "  ".join(f"{lb[:26]:>26}" for lb in labels))
     for kpi in KPI_NAMES:
         cells = []
         for lb in labels:
-            row = s[(s["scenario"] == lb) & (s["kpi"] == kpi)].iloc[0]
-            cells.append(f"{_fmt(row['mean'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26))
+            row = table[(table["scenario"] == lb) & (table["kpi"] == kpi)].iloc[0]
+            cells.append(f"{_fmt(row[value])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26))
         print(f"{kpi:<{width}}  " + "  ".join(cells))
+
+
+def _print_summary(tables: dict[str, pd.DataFrame]) -> None:
+    _print_table("KPI (horizon; flows: total)", tables["summary"], "mean")
 
 
 def _print_differences(tables: dict[str, pd.DataFrame]) -> None:
     d = tables.get("differences")
     if d is None or d.empty:
         return
-    labels = list(dict.fromkeys(d["scenario"]))
-    base = d["baseline"].iloc[0]
-    width = max(len(k) for k in KPI_NAMES)
-    print(f"\nDifference against {base} (paired, common random numbers; mean [95% interval])")
-    print(f"{'KPI':<{width}}  " + "  ".join(f"{lb[:26]:>26}" for lb in labels))
-    for kpi in KPI_NAMES:
-        cells = []
-        for lb in labels:
-            row = d[(d["scenario"] == lb) & (d["kpi"] == kpi)].iloc[0]
-            cells.append(f"{_fmt(row['diff'])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26))
-        print(f"{kpi:<{width}}  " + "  ".join(cells))
+    print(
+        f"\nDifference against {d['baseline'].iloc[0]} (paired, common random numbers; mean [95% interval])"
+    )
+    _print_table("KPI", d, "diff")
 
 
 def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
