@@ -72,7 +72,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         "--engine",
         choices=["auto", "mesa", "vector"],
         default="auto",
-        help="auto: Mesa up to 1,000 simulated workers (pilot size), vector above",
+        help="auto: Mesa up to 500 simulated workers, vector above",
     )
     p.add_argument(
         "--set",

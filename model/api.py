@@ -20,7 +20,7 @@ from model.params import LoadedScenario, Scenario, load_scenario
 __all__ = ["RunOutput", "simulate", "run", "without_instruments", "DEFAULT_ENGINE_THRESHOLD"]
 
 #: Above this many simulated workers the vector engine is the default.
-DEFAULT_ENGINE_THRESHOLD = 1000
+DEFAULT_ENGINE_THRESHOLD = 500
 
 
 @dataclass
