@@ -439,6 +439,119 @@ def funders_figure(summary: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def tradeoff_figure(summary: pd.DataFrame) -> go.Figure | None:
+    """Agility against legitimacy, one point per scenario (issue: moderation makes trusted but stale?).
+
+    Legitimacy is employer acceptance; agility is the share of credentials issued on up-to-date
+    content. Drawn only when content change is modelled in some scenario (a share below 1).
+    """
+    labels = _labels(summary)
+
+    def get(name: str) -> pd.DataFrame:
+        return summary[summary["kpi"] == name].set_index("scenario").reindex(labels)
+
+    agility, legitimacy = get("current_content_share"), get("employer_acceptance_rate")
+    if not (agility["mean"] < 1.0).any():
+        return None
+    fig = go.Figure()
+    for i, label in enumerate(labels):
+        a, g = agility.loc[label], legitimacy.loc[label]
+        fig.add_trace(
+            go.Scatter(
+                x=[100 * a["mean"]],
+                y=[100 * g["mean"]],
+                mode="markers+text",
+                text=[label],
+                textposition="top center",
+                marker={"size": 14, "color": _colour(i)},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [100 * (a["hi"] - a["mean"])],
+                    "arrayminus": [100 * (a["mean"] - a["lo"])],
+                },
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [100 * (g["hi"] - g["mean"])],
+                    "arrayminus": [100 * (g["mean"] - g["lo"])],
+                },
+                name=label,
+                hovertemplate=f"{label}<br>agility %{{x:.1f}} %<br>legitimacy %{{y:.1f}} %<extra></extra>",
+            )
+        )
+    return _layout(
+        fig,
+        "Agility against legitimacy: up-to-date content vs employer acceptance (whole run, 95 % intervals)",
+        "Agility: credentials issued on up-to-date content (%)",
+        "Legitimacy: SMEs accepting micro-credentials (%)",
+        height=480,
+    )
+
+
+def _ensemble_html(tables: Mapping[str, pd.DataFrame]) -> str:
+    """Chance and ignorance: the ensemble over the assumption ranges, when it was run."""
+    targets, bands = tables.get("ensemble_targets"), tables.get("ensemble_bands")
+    if targets is None or bands is None:
+        return (
+            "<p>Not run. The intervals above are chance only (replications at fixed parameters). "
+            "<code>mcsim compare ... --ensemble N</code> adds N plausible worlds sampled from the "
+            "assumption ranges.</p>"
+        )
+    rows = "".join(
+        f"<tr><td>{_esc(r.scenario)}</td><td>{_esc(kpi_title(r.kpi))} {_esc(r.target)}</td>"
+        f"<td class='num'>{100 * r.share_of_worlds_met:.0f} %</td></tr>"
+        for r in targets.itertuples()
+    )
+    key = ["employer_acceptance_rate", "women_share", "enrolments", "spend_per_credential_eur"]
+    band_rows = "".join(
+        f"<tr><td>{_esc(r.scenario)}</td><td>{_esc(kpi_title(r.kpi))}</td>"
+        f"<td class='num'>{_esc(format_value(r.q05, r.kpi))}</td>"
+        f"<td class='num'>{_esc(format_value(r.median, r.kpi))}</td>"
+        f"<td class='num'>{_esc(format_value(r.q95, r.kpi))}</td></tr>"
+        for r in bands[bands["kpi"].isin(key)].itertuples()
+    )
+    ranking = tables.get("ensemble_ranking")
+    ranked = ""
+    if ranking is not None and not ranking.empty:
+        top = ranking[ranking["kpi"].isin(key)]
+        ranked = "".join(
+            f"<tr><td>{_esc(kpi_title(r.kpi))}</td><td>{_esc(r.scenario)}</td>"
+            f"<td class='num'>{100 * r.share_best:.0f} %</td><td class='num'>"
+            f"{_esc(format_value(r.mean_regret, r.kpi))}</td></tr>"
+            for r in top.itertuples()
+        )
+        ranked = (
+            "<h3>How robust is the ranking?</h3><p class='note'>Share of plausible worlds in which each "
+            "scenario is best on the KPI, and its mean regret (how far behind the best it falls).</p>"
+            "<table><tr><th>KPI</th><th>scenario</th><th>best in</th><th>mean regret</th></tr>"
+            f"{ranked}</table>"
+        )
+    importance = tables.get("ensemble_importance")
+    nxt = ""
+    if importance is not None and not importance.empty:
+        top = importance.sort_values("share", ascending=False).groupby("kpi").head(2)
+        top = top[top["kpi"].isin(key)]
+        nxt = "".join(
+            f"<tr><td>{_esc(kpi_title(r.kpi))}</td><td><code>{_esc(r.parameter)}</code></td>"
+            f"<td class='num'>{r.share:.2f}</td></tr>"
+            for r in top.itertuples()
+        )
+        nxt = (
+            "<h3>What to measure next</h3><p class='note'>The assumptions that move each KPI most across "
+            f"the plausible worlds ({_esc(importance['method'].iloc[0])}).</p>"
+            f"<table><tr><th>KPI</th><th>assumption</th><th>share</th></tr>{nxt}</table>"
+        )
+    return (
+        "<p class='note'>Each plausible world samples every ranged assumption; all scenarios run in the same "
+        "worlds with the same seeds. These bands include what we do not know, not just chance.</p>"
+        f"<table><tr><th>scenario</th><th>target</th><th>plausible worlds meeting it</th></tr>{rows}</table>"
+        "<h3>Bands over plausible worlds (5 %, median, 95 %)</h3>"
+        f"<table><tr><th>scenario</th><th>KPI</th><th>5 %</th><th>median</th><th>95 %</th></tr>{band_rows}"
+        f"</table>{ranked}{nxt}"
+    )
+
+
 def scorecard_figure(summary: pd.DataFrame, diff: pd.DataFrame | None, names: Sequence[str]) -> go.Figure:
     """The scorecard as a coloured grid (for slides): KPIs × scenarios, mean and interval."""
     labels = _labels(summary)
@@ -868,7 +981,18 @@ def build_report(
                 "</small></p>" + f"<div class='grid'>{charts}</div>",
             )
         )
+    tradeoff = tradeoff_figure(summary)
+    if tradeoff is not None:
+        sections.append(
+            (
+                "tradeoff",
+                "Agility against legitimacy",
+                "<p class='note'>Does requiring moderation make credentials trusted but stale? "
+                "Up and right is better on both.</p>" + _figure_html(tradeoff, "tradeoff-chart"),
+            )
+        )
     sections += [
+        ("uncertainty", "Chance and ignorance: plausible worlds", _ensemble_html(tables)),
         ("funders", "Funders' figures", _funders_html(tables)),
         ("parameters", "What differs between the scenarios", _parameters_html(scenarios, labels)),
         ("assumptions", "How many values are still assumptions", _assumptions_html(meta)),

@@ -166,3 +166,56 @@ def test_demo_writes_the_report(tmp_path, capsys, monkeypatch):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "<title>Pilot check</title>" in page
     assert isinstance(pd.read_csv(out / "summary.csv"), pd.DataFrame)
+
+
+def test_agility_legitimacy_chart_and_plausible_worlds(tmp_path):
+    from analysis.cli import main as cli_main
+
+    out = tmp_path / "agility"
+    args = [
+        "compare",
+        str(REPO / "scenarios/fi/workshop_agility.yaml"),
+        "--reps",
+        "2",
+        "--engine",
+        "vector",
+        "--no-deadweight",
+        "--report",
+        "--ensemble",
+        "3",
+        "--ensemble-reps",
+        "1",
+        "--out",
+        str(out),
+        "--set",
+        "population.workers=300",
+        "--set",
+        "horizon_weeks=104",
+    ]
+    assert cli_main(args) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="tradeoff"' in html and "tradeoff-chart" in html
+    assert "Agility: credentials issued on up-to-date content (%)" in html
+    assert "plausible worlds meeting it" in html and "How robust is the ranking?" in html
+
+
+def test_no_tradeoff_chart_without_content_change():
+    from analysis.report import tradeoff_figure
+
+    summary = pd.DataFrame(
+        [
+            {
+                "scenario": s,
+                "kpi": k,
+                "mean": 1.0 if k == "current_content_share" else 0.3,
+                "lo": 0.2,
+                "hi": 0.4,
+            }
+            for s in ("a", "b")
+            for k in ("current_content_share", "employer_acceptance_rate")
+        ]
+    )
+    assert tradeoff_figure(summary) is None
+    summary.loc[(summary.scenario == "b") & (summary.kpi == "current_content_share"), "mean"] = 0.8
+    fig = tradeoff_figure(summary)
+    assert fig is not None and len(fig.data) == 2
