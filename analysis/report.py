@@ -455,7 +455,9 @@ def tradeoff_figure(summary: pd.DataFrame) -> go.Figure | None:
         return None
     fig = go.Figure()
     for i, label in enumerate(labels):
-        a, g = agility.loc[label], legitimacy.loc[label]
+        a, g = agility.loc[label].copy(), legitimacy.loc[label].copy()
+        a["lo"], a["hi"] = possible("current_content_share", a["lo"], a["hi"])
+        g["lo"], g["hi"] = possible("employer_acceptance_rate", g["lo"], g["hi"])
         fig.add_trace(
             go.Scatter(
                 x=[100 * a["mean"]],
