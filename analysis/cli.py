@@ -27,6 +27,7 @@ from analysis.calibration.commands import (
 )
 from analysis.experiment import Experiment
 from analysis.images import ImageError, write_images
+from analysis.options import add_overrides
 from analysis.outputs import OutputError, finish_out, manifest, prepare_out, write_results
 from analysis.report import workshop_title, write_report
 from analysis.sweep import SpecError, SweepError, sweep_command
@@ -74,14 +75,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto: Mesa up to 500 simulated workers, vector above",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value, e.g. --set fees.multiplier=1.5 (repeatable)",
-    )
+    add_overrides(p)
     p.add_argument("--out", type=Path, required=True, help="folder for the results (must be empty)")
     p.add_argument("--force", action="store_true", help="replace results already in --out")
     p.add_argument("--jobs", type=int, default=1, help="parallel processes for replications")
@@ -374,12 +368,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_overrides(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("explain", help="list every parameter with its value and provenance")
     p.add_argument("scenario")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_overrides(p)
     p.add_argument(
         "--kind",
         choices=list(get_args(Kind)),

@@ -167,7 +167,6 @@ class Globals:
     """Run-level state that belongs to no agent: funders' pools and the panel's spare capacity."""
 
     pool: np.ndarray  # remaining budget per instrument, simulated EUR
-    made_available: np.ndarray  # cumulative budget made available per instrument, simulated EUR
     panel_carry: float = 0.0  # fractional audit capacity carried to next week
     year: int = -1  # calendar year of the last budget reset
     entry_carry: np.ndarray | None = None  # fractional entrants carried over, per inflow stream

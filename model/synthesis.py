@@ -174,5 +174,5 @@ def synthesise(c: Compiled, streams: Streams) -> World:
     workers = _workers(c, streams, smes)
     providers = _providers(c, streams)
     k = c.n_instruments
-    glob = Globals(pool=np.zeros(k), made_available=np.zeros(k))
+    glob = Globals(pool=np.zeros(k))
     return World(workers=workers, smes=smes, providers=providers, globals=glob)

@@ -20,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from analysis.calibration.errors import StudyError
+from analysis.options import add_overrides
 
 __all__ = [
     "StudyError",
@@ -42,14 +43,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         metavar="KEY[=LOW:HIGH[:log]]",
         help="a parameter to vary; bounds default to the range its assumption carries (repeatable)",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value for the study, e.g. --set population.workers=5000",
-    )
+    add_overrides(p, "override a scenario value for the study, e.g. --set population.workers=5000")
     p.add_argument("--seed", type=int, default=1, help="base seed; the fixed seeds derive from it")
     p.add_argument("--engine", choices=["vector", "mesa"], default="vector", help="default: vector")
     p.add_argument("--jobs", type=int, default=1, help="parallel processes")

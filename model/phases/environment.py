@@ -85,7 +85,6 @@ def _new_year(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -
                 world.workers.pool[:, k] = cfg.voucher_eur_per_period
                 added = cfg.voucher_eur_per_period * world.workers.n
         if added > 0:
-            g.made_available[k] += added
             log.emit(Event.BUDGET_AVAILABLE, step, day, instrument=k, value=added)
 
 
@@ -105,7 +104,6 @@ def _grant_calls(world: World, c: Compiled, s: Streams, step: int, log: EventLog
             applied = eligible & (u < inst.config.application_rate)
             budget = call.budget_eur / c.w_scale
             log.emit(Event.BUDGET_AVAILABLE, step, c.day0(step), instrument=k, value=budget)
-            world.globals.made_available[k] += budget
             if not applied.any():
                 continue
             weight = np.where(applied, p.seats.astype(np.float64) + 1e-9, 0.0)

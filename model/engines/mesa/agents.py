@@ -71,11 +71,10 @@ class ModerationPanel(mesa.Agent):
 
 
 class Funder(mesa.Agent):
-    """One funding instrument's payer: its remaining pool and what it has made available."""
+    """One funding instrument's payer and its remaining pool (what it made available is in the log)."""
 
     def __init__(self, model: mesa.Model, instrument: str, kind: str) -> None:
         super().__init__(model)
         self.instrument = instrument
         self.kind = kind
         self.pool = 0.0
-        self.made_available = 0.0

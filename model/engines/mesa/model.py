@@ -96,10 +96,8 @@ class MicroCredentialModel(mesa.Model):
             (actor, name): getattr(arr, name).copy() for actor, arr in lent.items() for name in arr._store
         }
         pool = np.array([f.pool for f in self.funders] or [0.0], dtype=np.float64)
-        made = np.array([f.made_available for f in self.funders] or [0.0], dtype=np.float64)
         glob = Globals(
             pool=pool,
-            made_available=made,
             panel_carry=self.panel.carry,
             year=self.year,
             entry_carry=self._entry_carry,
@@ -130,10 +128,8 @@ class MicroCredentialModel(mesa.Model):
             if "active" in names:  # leavers leave the model; their last state stays for the log
                 for i in np.flatnonzero(~arr.active[:old_n] & self._lent_copies[(actor, "active")]):
                     agents[i].remove()
-        for f, pool, made in zip(
-            self.funders, world.globals.pool, world.globals.made_available, strict=False
-        ):
-            f.pool, f.made_available = float(pool), float(made)
+        for f, pool in zip(self.funders, world.globals.pool, strict=False):
+            f.pool = float(pool)
         self.panel.carry = world.globals.panel_carry
         self.year = world.globals.year
         self._entry_carry = world.globals.entry_carry
