@@ -54,6 +54,8 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "stage": (np.int8, False),
         "issuer_q": (np.float32, False),
         "cur_held": (np.uint8, False),  # credentials issued on up-to-date content (bit mask)
+        "exit_week": (np.int32, False),  # week the worker leaves the sector; -1: to be drawn (flows)
+        "older_week": (np.int32, False),  # week the worker moves up an age band; -1: to be drawn
         "commit": (np.float32, True),
         "pool": (np.float32, True),
     },

@@ -78,6 +78,8 @@ def _workers(c: Compiled, s: Streams, smes: ActorArrays) -> ActorArrays:
     w.active[:] = True
     w.module[:] = -1
     w.provider[:] = -1
+    w.exit_week[:] = -1
+    w.older_week[:] = -1
     return w
 
 
@@ -112,6 +114,8 @@ def add_entrants(
     w.status[ids] = Status.IDLE
     w.module[ids] = -1
     w.provider[ids] = -1
+    w.exit_week[ids] = -1
+    w.older_week[ids] = -1
     return ids
 
 

@@ -15,10 +15,11 @@ import datetime as dt
 
 import numpy as np
 
-from model.compiled import Compiled, weekly
+from model.compiled import DAYS_PER_YEAR, Compiled, weekly
 from model.events import Event, EventLog
+from model.params.schema import Flows
 from model.phases.training import leave_pipeline
-from model.state import FIELDS, Status, World
+from model.state import FIELDS, ActorArrays, Status, World
 from model.streams import Streams
 from model.synthesis import add_entrants, add_firms
 
@@ -31,24 +32,68 @@ def enabled(c: Compiled) -> bool:
     return c.cfg.flows.enabled
 
 
+NEVER = np.iinfo(np.int32).max  # an event week that never comes (no hazard, or the worker has left)
+
+
 def _gumbel(u: np.ndarray) -> np.ndarray:
     return -np.log(-np.log(u))
 
 
+def _weeks_until(u: np.ndarray, hazard_per_year: float | np.ndarray) -> np.ndarray:
+    """Weeks to the first event of a constant annual hazard (1: the coming weekly check), by inversion.
+
+    Geometric with the weekly probability ``weekly(hazard)``: the same law as a Bernoulli draw at
+    every weekly check, drawn once per change of state instead of once per worker per week.
+    """
+    rate = np.asarray(hazard_per_year, dtype=np.float64) * (7.0 / DAYS_PER_YEAR)
+    with np.errstate(divide="ignore"):
+        weeks = np.ceil(-np.log(u) / rate)
+    return np.minimum(weeks, 2**30).astype(np.int64)
+
+
+def _exit_hazard(w: ActorArrays, f: Flows, ids: np.ndarray) -> np.ndarray:
+    """Annual hazard of leaving: everyone's, retirement at 50+, and jobseekers leaving the pool."""
+    return (
+        f.exit_per_year
+        + f.retirement_per_year_50_plus * (w.age_band[ids] == 2)
+        + f.jobseeker_exit_per_year * w.jobseeker[ids]
+    )
+
+
+def _draw_exit(
+    w: ActorArrays, f: Flows, s: Streams, purpose: str, step: int, ids: np.ndarray, first: int
+) -> None:
+    u = s.uniform(purpose, step, ids)
+    w.exit_week[ids] = np.minimum(first - 1 + _weeks_until(u, _exit_hazard(w, f, ids)), NEVER)
+
+
+def _draw_older(
+    w: ActorArrays, f: Flows, s: Streams, purpose: str, step: int, ids: np.ndarray, first: int
+) -> None:
+    weeks = first - 1 + _weeks_until(s.uniform(purpose, step, ids), f.ageing_per_year)
+    w.older_week[ids] = np.where(w.age_band[ids] < 2, np.minimum(weeks, NEVER), NEVER)
+
+
+def _schedule(world: World, c: Compiled, s: Streams, step: int) -> None:
+    """Draw exit and ageing weeks for newcomers and for people whose state changed last week (-1)."""
+    f, w = c.cfg.flows, world.workers
+    _draw_exit(w, f, s, "exit.when", step, np.flatnonzero(w.exit_week < 0), step)
+    _draw_older(w, f, s, "older.when", step, np.flatnonzero(w.older_week < 0), step)
+
+
 def _ageing(world: World, c: Compiled, s: Streams, step: int) -> None:
-    w = world.workers
-    ids = np.flatnonzero(w.active & (w.age_band < 2))
-    older = ids[s.uniform("ageing", step, ids) < weekly(c.cfg.flows.ageing_per_year)]
+    """People due move up an age band; their exit hazard changes, so their exit week is redrawn."""
+    f, w = c.cfg.flows, world.workers
+    older = np.flatnonzero(w.older_week == step)
     w.age_band[older] += 1
+    _draw_exit(w, f, s, "exit.when.aged", step, older, step)
+    _draw_older(w, f, s, "older.when.aged", step, older, step + 1)
 
 
 def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
     """Retirement (50+), leaving the sector, and jobseekers leaving the sector's pool."""
-    f, w = c.cfg.flows, world.workers
-    ids = np.flatnonzero(w.active)
-    hazard = f.exit_per_year + f.retirement_per_year_50_plus * (w.age_band[ids] == 2)
-    hazard = hazard + f.jobseeker_exit_per_year * w.jobseeker[ids]
-    gone = ids[s.uniform("exit", step, ids) < weekly(hazard)]
+    w = world.workers
+    gone = np.flatnonzero(w.exit_week == step)
     day = c.day0(step) + s.day_in_week("day.exit", step, gone)
     busy = gone[w.status[gone] != Status.IDLE]
     day_busy = np.maximum(day[w.status[gone] != Status.IDLE], w.day_enrolled[busy])
@@ -71,6 +116,8 @@ def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     w.held[gone] = 0
     w.edc_held[gone] = 0
     w.mod_held[gone] = 0
+    w.exit_week[gone] = NEVER
+    w.older_week[gone] = NEVER
 
 
 def _firm_turnover(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
@@ -86,6 +133,7 @@ def _firm_turnover(world: World, c: Compiled, s: Streams, step: int, log: EventL
         log.emit(Event.LAID_OFF, step, day0, worker=staff, firm=w.firm[staff])
         w.firm[staff] = -1
         w.jobseeker[staff] = True
+        w.exit_week[staff] = -1  # a jobseeker's exit hazard: redrawn at next week's check
         withdrawn = closing[sm.accepts[closing]]
         log.emit(Event.WITHDRAWN, step, day0, firm=withdrawn)
         reps = closing[sm.design_group[closing]]
@@ -171,11 +219,13 @@ def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     np.subtract.at(sm.vacancies, firm, 1)
     w.firm[hired] = firm
     w.jobseeker[hired] = False
+    w.exit_week[hired] = -1
     w.region[hired] = sm.region[firm]
 
 
 def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
     """Ageing, exits, firm turnover, entries, then hiring — on the state at each sub-step."""
+    _schedule(world, c, s, step)
     _ageing(world, c, s, step)
     _exits(world, c, s, step, log)
     _firm_turnover(world, c, s, step, log)
