@@ -153,11 +153,11 @@ class ActorArrays:
         """Add ``k`` zeroed agents; return their ids."""
         new_n = self.n + k
         for name, store in self._store.items():
+            # Room past ``n`` is only ever made by np.zeros and nothing writes there: already zero.
             if new_n > len(store):
                 bigger = np.zeros((max(new_n, int(len(store) * 1.5) + 16), *store.shape[1:]), store.dtype)
                 bigger[: self.n] = store[: self.n]
                 self._store[name] = store = bigger
-            store[self.n : new_n] = 0
             setattr(self, name, store[:new_n])
         ids = np.arange(self.n, new_n)
         self.n = new_n

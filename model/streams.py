@@ -70,8 +70,17 @@ class Streams:
 
     def bits(self, purpose: str, step: int, ids: NDArray[np.integer]) -> NDArray[np.uint64]:
         """Raw 64-bit draws for the given agent ids."""
+        return self._mix(self.key(purpose, step), ids)
+
+    @staticmethod
+    def _mix(key: np.uint64 | NDArray[np.uint64], ids: NDArray[np.integer]) -> NDArray[np.uint64]:
         x = np.asarray(ids, dtype=np.uint64) * _GOLDEN
-        x += self.key(purpose, step)
+        if x.size == 0:
+            return x * key  # broadcast shape, nothing to mix
+        if np.ndim(key):
+            x = x + key  # a (purposes, 1) key column broadcasts to one row per purpose
+        else:
+            x += key
         x ^= x >> np.uint64(30)
         x *= _M1
         x ^= x >> np.uint64(27)
@@ -79,13 +88,25 @@ class Streams:
         x ^= x >> np.uint64(31)
         return x
 
-    def uniform(self, purpose: str, step: int, ids: NDArray[np.integer]) -> NDArray[np.float64]:
-        """Uniforms on the open interval (0, 1), one per id."""
-        x = self.bits(purpose, step, ids) >> np.uint64(12)
-        u = x.astype(np.float64)
+    @staticmethod
+    def _unit(x: NDArray[np.uint64]) -> NDArray[np.float64]:
+        u = (x >> np.uint64(12)).astype(np.float64)
         u += 0.5
         u *= 2.0**-52  # 52 bits: the largest value, 1 - 2**-53, is exactly representable
         return u
+
+    def uniform(self, purpose: str, step: int, ids: NDArray[np.integer]) -> NDArray[np.float64]:
+        """Uniforms on the open interval (0, 1), one per id."""
+        return self._unit(self.bits(purpose, step, ids))
+
+    def uniforms(self, purposes: tuple[str, ...], step: int, ids: NDArray[np.integer]) -> NDArray[np.float64]:
+        """Uniforms for several purposes at once, one row per purpose (each row equals ``uniform``).
+
+        Why: entrants and new firms need a handful of attributes each week; one pass over a
+        (purposes x ids) block costs what one small draw costs.
+        """
+        keys = np.array([self.key(p, step) for p in purposes], dtype=np.uint64)[:, None]
+        return self._unit(self._mix(keys, ids))
 
     def normal(self, purpose: str, step: int, ids: NDArray[np.integer]) -> NDArray[np.float64]:
         """Standard normals by inversion, one per id."""

@@ -8,11 +8,17 @@ a ``synth.*`` purpose keyed by agent id.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
 from model.compiled import AGE_BANDS, ASSESSMENTS, BANDS, DELIVERIES, PTYPES, Compiled
 from model.params.schema import SIZE_BANDS
 from model.state import ActorArrays, Globals, Status, World
 from model.streams import Streams
+
+# Purposes of the keyed draws that make one entrant or one new firm (drawn together, by id).
+_ENTRANT_DRAWS = ("entry.region", "entry.woman", "entry.age", "entry.caring", "entry.hv", "entry.aware")
+_FIRM_DRAWS = ("synth.size", "synth.employees", "synth.sme_region", "synth.ev_mult", "synth.ca")
+_FIRM_DRAWS += ("synth.trust", "synth.thr")
 
 __all__ = ["synthesise", "add_entrants", "add_firms"]
 
@@ -25,28 +31,10 @@ def _categorical(u: np.ndarray, shares: list[float]) -> np.ndarray:
 
 
 def _smes(c: Compiled, s: Streams) -> ActorArrays:
-    pop = c.cfg.population
-    n = pop.smes
-    ids = np.arange(n)
-    smes = ActorArrays("smes", n, c.n_instruments)
-    shares = [pop.size_shares.get(b, 0.0) for b in BANDS]
-    smes.size_band[:] = _categorical(s.uniform("synth.size", 0, ids), shares)
-    lo = np.array([SIZE_BANDS[b][0] for b in BANDS])[smes.size_band]
-    hi = np.array([SIZE_BANDS[b][1] for b in BANDS])[smes.size_band]
-    smes.employees[:] = lo + np.floor(s.uniform("synth.employees", 0, ids) * (hi - lo + 1))
-    smes.region[:] = _categorical(s.uniform("synth.sme_region", 0, ids), [r.share for r in pop.regions])
-    spread = c.cfg.ev.firm_spread
-    z = s.normal("synth.ev_mult", 0, ids)
-    smes.ev_mult[:] = np.exp(spread * z - spread**2 / 2)
-    smes.ca_covered[:] = s.uniform("synth.ca", 0, ids) < pop.ca_coverage
-    emp = c.cfg.employer
-    trust = emp.initial_trust_mean + emp.initial_trust_sd * s.normal("synth.trust", 0, ids)
-    smes.trust[:] = np.clip(trust, 0.0, 1.0)
-    thr = emp.acceptance_threshold_mean + emp.acceptance_threshold_sd * s.normal("synth.thr", 0, ids)
-    smes.threshold[:] = np.clip(thr, 0.01, 1.0)
-    smes.experience[:] = c.cfg.employer.prior_quality
+    """The initial firms: drawn like firms that open later, and some already aware."""
+    smes = ActorArrays("smes", 0, c.n_instruments)
+    ids = add_firms(c, s, smes, c.cfg.population.smes)
     smes.aware[:] = s.uniform("synth.sme_aware", 0, ids) < c.cfg.diffusion.initial_sme_aware
-    smes.active[:] = True
     return smes
 
 
@@ -83,34 +71,33 @@ def _workers(c: Compiled, s: Streams, smes: ActorArrays) -> ActorArrays:
     return w
 
 
-def add_entrants(
-    c: Compiled,
-    s: Streams,
-    w: ActorArrays,
-    k: int,
-    stream: str,
-    women_share: float,
-    region_shares: list[float],
-) -> np.ndarray:
-    """Append ``k`` entrants of an inflow stream to the worker arrays; they arrive as jobseekers.
+def add_entrants(c: Compiled, s: Streams, w: ActorArrays, stream_of: np.ndarray) -> np.ndarray:
+    """Append entrants to the worker arrays, one per element of ``stream_of`` (their inflow stream).
 
-    Their attributes are keyed by their (new, never reused) ids, so both engines draw the same people.
+    They arrive as jobseekers. Their attributes are keyed by their (new, never reused) ids, so both
+    engines draw the same people; all streams of a week are drawn in one pass.
     """
-    inflow = next(i for i in c.cfg.flows.inflows if i.name == stream)
-    pop = c.cfg.population
-    ids = w.append(k)
+    f, pop = c.cfg.flows, c.cfg.population
+    ids = w.append(len(stream_of))
+    u = dict(zip(_ENTRANT_DRAWS, s.uniforms(_ENTRANT_DRAWS, 0, ids), strict=True))
+
+    def per_stream(attr: str) -> np.ndarray:
+        return np.array([getattr(i, attr) for i in f.inflows], dtype=np.float64)[stream_of]
+
+    outreach = np.array([i.outreach_to_women for i in f.inflows])[stream_of]
+    women = np.minimum(1.0, per_stream("women_share") * np.where(outreach, f.women_inflow_multiplier, 1.0))
+    age_cdf = np.cumsum([[i.age_shares.get(a, 0.0) for a in AGE_BANDS] for i in f.inflows], axis=1)
+    age_cdf[:, -1] = 1.0
     w.active[ids] = True
     w.jobseeker[ids] = True
     w.firm[ids] = -1
-    w.region[ids] = _categorical(s.uniform("entry.region", 0, ids), region_shares)
-    w.woman[ids] = s.uniform("entry.woman", 0, ids) < women_share
-    w.age_band[ids] = _categorical(
-        s.uniform("entry.age", 0, ids), [inflow.age_shares.get(a, 0.0) for a in AGE_BANDS]
-    )
+    w.region[ids] = _categorical(u["entry.region"], [r.share for r in pop.regions])
+    w.woman[ids] = u["entry.woman"] < women
+    w.age_band[ids] = (age_cdf[stream_of] <= u["entry.age"][:, None]).sum(axis=1)  # as _categorical
     caring = np.where(w.woman[ids], pop.caring_share_women, pop.caring_share_men)
-    w.caring[ids] = s.uniform("entry.caring", 0, ids) < caring
-    w.hv_exp[ids] = s.uniform("entry.hv", 0, ids) < inflow.hv_experience_share
-    w.aware[ids] = s.uniform("entry.aware", 0, ids) < inflow.aware_share
+    w.caring[ids] = u["entry.caring"] < caring
+    w.hv_exp[ids] = u["entry.hv"] < per_stream("hv_experience_share")
+    w.aware[ids] = u["entry.aware"] < per_stream("aware_share")
     w.status[ids] = Status.IDLE
     w.module[ids] = -1
     w.provider[ids] = -1
@@ -123,18 +110,19 @@ def add_firms(c: Compiled, s: Streams, smes: ActorArrays, k: int) -> np.ndarray:
     """Append ``k`` new firms (size band, region, EV mix, trust) drawn like the initial ones."""
     pop, emp = c.cfg.population, c.cfg.employer
     ids = smes.append(k)
+    u = dict(zip(_FIRM_DRAWS, s.uniforms(_FIRM_DRAWS, 0, ids), strict=True))
     shares = [pop.size_shares.get(b, 0.0) for b in BANDS]
-    smes.size_band[ids] = _categorical(s.uniform("synth.size", 0, ids), shares)
+    smes.size_band[ids] = _categorical(u["synth.size"], shares)
     lo = np.array([SIZE_BANDS[b][0] for b in BANDS])[smes.size_band[ids]]
     hi = np.array([SIZE_BANDS[b][1] for b in BANDS])[smes.size_band[ids]]
-    smes.employees[ids] = lo + np.floor(s.uniform("synth.employees", 0, ids) * (hi - lo + 1))
-    smes.region[ids] = _categorical(s.uniform("synth.sme_region", 0, ids), [r.share for r in pop.regions])
+    smes.employees[ids] = lo + np.floor(u["synth.employees"] * (hi - lo + 1))
+    smes.region[ids] = _categorical(u["synth.sme_region"], [r.share for r in pop.regions])
     spread = c.cfg.ev.firm_spread
-    smes.ev_mult[ids] = np.exp(spread * s.normal("synth.ev_mult", 0, ids) - spread**2 / 2)
-    smes.ca_covered[ids] = s.uniform("synth.ca", 0, ids) < pop.ca_coverage
-    trust = emp.initial_trust_mean + emp.initial_trust_sd * s.normal("synth.trust", 0, ids)
+    smes.ev_mult[ids] = np.exp(spread * ndtri(u["synth.ev_mult"]) - spread**2 / 2)
+    smes.ca_covered[ids] = u["synth.ca"] < pop.ca_coverage
+    trust = emp.initial_trust_mean + emp.initial_trust_sd * ndtri(u["synth.trust"])
     smes.trust[ids] = np.clip(trust, 0.0, 1.0)
-    thr = emp.acceptance_threshold_mean + emp.acceptance_threshold_sd * s.normal("synth.thr", 0, ids)
+    thr = emp.acceptance_threshold_mean + emp.acceptance_threshold_sd * ndtri(u["synth.thr"])
     smes.threshold[ids] = np.clip(thr, 0.01, 1.0)
     smes.experience[ids] = emp.prior_quality
     smes.active[ids] = True

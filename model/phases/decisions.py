@@ -196,9 +196,10 @@ def _members(world: World, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return members, group[members]
 
 
-def _lacking_first_gateway(world: World, firms: np.ndarray) -> np.ndarray:
-    """Share of each given firm's workers without the first gateway (reads only those workers)."""
-    members, group = _members(world, firms)
+def _lacking_first_gateway(
+    world: World, firms: np.ndarray, members: np.ndarray, group: np.ndarray
+) -> np.ndarray:
+    """Share of each given firm's workers without the first gateway, from ``_members(world, firms)``."""
     size = np.bincount(group, minlength=len(firms))
     lacking = np.bincount(group, weights=(world.workers.held[members] & 1) == 0, minlength=len(firms))
     return np.divide(lacking, size, out=np.zeros(len(firms)), where=size > 0)
@@ -236,8 +237,9 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
         float(downtime.min()),
     )
     maybe = aware[firm_u[aware] < bound]
-    pool, _group = _members(world, maybe)
-    pool = pool[idle_mask[pool]]
+    members, group = _members(world, maybe)
+    gap_of_maybe = _lacking_first_gateway(world, maybe, members, group)
+    pool = members[idle_mask[members]]
     idle, mod, rpl, prov, _far = _candidates(world, c, s, step, pool)
     firm = w.firm[idle]
     # One nominee per firm: the lowest keyed draw.
@@ -247,14 +249,13 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     pick = order[first]
     idle, mod, rpl, prov, firm = idle[pick], mod[pick], rpl[pick], prov[pick], firm[pick]
     # Need: EV work in the firm's mix times the share of its staff still able to progress.
-    gap = _lacking_first_gateway(world, firm)
+    gap = gap_of_maybe[np.searchsorted(maybe, firm)]  # ``maybe`` is sorted: it comes from flatnonzero
     need = np.minimum(1.0, emp.need_weight * c.ev_share(step) * sm.ev_mult[firm]) * (0.5 + 0.5 * gap)
     fee = _fee(c, world, mod, prov, rpl)
     hours = np.where(rpl, _RPL_HOURS, c.hours[mod])
     wage = hours * c.cfg.population.wage_eur_per_hour
     q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step), np.ones(len(idle), bool))
     net = fee + wage - q.amount.sum(axis=1)
-    downtime = np.array([emp.downtime_by_size.get(b, 0.0) for b in ("1-5", "6-9", "10-49", "50-249", "250+")])
     prob = sponsorship_probability(
         emp.sponsor_rate_per_year,
         need,

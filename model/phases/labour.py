@@ -158,51 +158,59 @@ def _entries(world: World, c: Compiled, s: Streams, step: int, log: EventLog) ->
         g.entry_carry = np.zeros(len(f.inflows))
     date = dt.date.fromordinal(c.start_ordinal + c.day0(step))
     week_of_year = min((date.timetuple().tm_yday - 1) // 7, 51)
-    regions = [r.share for r in c.cfg.population.regions]
+    counts = np.zeros(len(f.inflows), dtype=np.int64)
     for i, stream in enumerate(f.inflows):
         weeks = stream.weeks
         if weeks is not None and week_of_year not in weeks:
             continue
         per_week = stream.per_year / c.w_scale / (len(weeks) if weeks else 52.0)
         expected = per_week + g.entry_carry[i]
-        k = int(expected)
-        g.entry_carry[i] = expected - k
-        if k == 0:
-            continue
-        women = stream.women_share * (f.women_inflow_multiplier if stream.outreach_to_women else 1.0)
-        ids = add_entrants(c, s, world.workers, k, stream.name, min(women, 1.0), regions)
-        day = c.day0(step) + s.day_in_week("day.entry", step, ids)
-        log.emit(Event.ENTERED, step, day, worker=ids, value=float(i))
-        aware = ids[world.workers.aware[ids]]
-        log.emit(Event.WORKER_AWARE, step, day[world.workers.aware[ids]], worker=aware)
+        counts[i] = int(expected)
+        g.entry_carry[i] = expected - counts[i]
+    if counts.sum() == 0:
+        return
+    stream_of = np.repeat(np.arange(len(f.inflows)), counts)
+    ids = add_entrants(c, s, world.workers, stream_of)
+    day = c.day0(step) + s.day_in_week("day.entry", step, ids)
+    log.emit(Event.ENTERED, step, day, worker=ids, value=stream_of.astype(float))
+    aware = world.workers.aware[ids]
+    log.emit(Event.WORKER_AWARE, step, day[aware], worker=ids[aware])
+
+
+def _apply(
+    hiring: np.ndarray, sm: ActorArrays, region: np.ndarray, u: np.ndarray, n_regions: int
+) -> np.ndarray:
+    """The firm each applicant applies to: an open vacancy in their region, or anywhere if none there.
+
+    Firms are weighted by their open vacancies; one search over the vacancies laid out region by
+    region, each applicant's uniform scaled into their region's stretch.
+    """
+    pool = hiring[np.argsort(sm.region[hiring], kind="stable")]
+    cum = np.r_[0.0, np.cumsum(sm.vacancies[pool], dtype=np.float64)]
+    start = np.searchsorted(sm.region[pool], np.arange(n_regions), side="left")
+    end = np.searchsorted(sm.region[pool], np.arange(n_regions), side="right")
+    none = start == end
+    start, end = np.where(none, 0, start)[region], np.where(none, len(pool), end)[region]
+    x = cum[start] + u * (cum[end] - cum[start])
+    pick = np.searchsorted(cum, x, side="right") - 1
+    return pool[np.clip(pick, start, end - 1)]
 
 
 def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
     """Firms open vacancies; jobseekers apply to one; each firm hires its best applicants."""
     f, sm, w = c.cfg.flows, world.smes, world.workers
     firms = np.flatnonzero(sm.active)
-    staff = np.bincount(w.firm[w.active & (w.firm >= 0)], minlength=sm.n)[firms]
+    staff = np.bincount(w.firm + 1, minlength=sm.n + 1)[1:][firms]  # people who left have no firm (-1)
     ev = np.minimum(1.0, c.ev_share(step) * sm.ev_mult[firms])
     rate = f.vacancy_per_employee_per_year * np.maximum(staff, 1) * (1.0 + f.vacancy_ev_growth * ev)
     opens = firms[s.uniform("vacancy", step, firms) < weekly(rate)]
     sm.vacancies[opens] = np.minimum(sm.vacancies[opens] + 1, f.max_open_vacancies)
     hiring = np.flatnonzero(sm.active & (sm.vacancies > 0))
-    seekers = np.flatnonzero(w.active & w.jobseeker)
+    seekers = np.flatnonzero(w.jobseeker)  # people who left are not jobseekers
     seekers = seekers[s.uniform("search", step, seekers) < weekly(f.search_per_year)]
     if len(hiring) == 0 or len(seekers) == 0:
         return
-    # Each applicant picks an open vacancy, in their own region if there is one there.
-    u = s.uniform("apply", step, seekers)
-    target = np.full(len(seekers), -1, dtype=np.int64)
-    for r in range(len(c.region_names)):
-        mine = w.region[seekers] == r
-        if not mine.any():
-            continue
-        local = hiring[sm.region[hiring] == r]
-        pool = local if len(local) else hiring
-        cum = np.cumsum(sm.vacancies[pool].astype(np.float64))
-        pick = np.searchsorted(cum, u[mine] * cum[-1], side="right")
-        target[mine] = pool[np.minimum(pick, len(pool) - 1)]
+    target = _apply(hiring, sm, w.region[seekers], s.uniform("apply", step, seekers), len(c.region_names))
     holder = (w.held[seekers] != 0) & sm.accepts[target]
     score = f.credential_hiring_weight * holder + _gumbel(s.uniform("hire", step, seekers))
     order = np.lexsort((-score, target))
