@@ -7,6 +7,7 @@ weekly probabilities, real euros and seats to the simulated sample (DESIGN §4 S
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,8 @@ DAYS_PER_YEAR = 365.25
 
 def weekly(hazard_per_year: float | np.ndarray) -> float | np.ndarray:
     """Probability of at least one event in a week, from an annual hazard (DESIGN §4 Time)."""
+    if isinstance(hazard_per_year, float | int):  # scalars are most calls: skip NumPy's overhead
+        return 1.0 - math.exp(-hazard_per_year * 7.0 / DAYS_PER_YEAR)
     return 1.0 - np.exp(-np.asarray(hazard_per_year) * 7.0 / DAYS_PER_YEAR)
 
 

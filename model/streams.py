@@ -55,18 +55,25 @@ def derive_seed(*parts: int | str) -> int:
 class Streams:
     """Named, keyed random streams for one run."""
 
-    __slots__ = ("seed", "_purpose")
+    __slots__ = ("seed", "_purpose", "_step", "_keys")
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._purpose: dict[str, int] = {}
+        self._step: int | None = None
+        self._keys: dict[str, np.uint64] = {}  # keys of the current step (phases draw in step order)
 
     def key(self, purpose: str, step: int) -> np.uint64:
         """The 64-bit key of one (purpose, step) stream."""
-        base = self._purpose.get(purpose)
-        if base is None:
-            base = self._purpose[purpose] = _mix_int(_hash_text(purpose) ^ _mix_int(self.seed))
-        return np.uint64(_mix_int(base + (int(step) + 1) * 0x9E3779B97F4A7C15))
+        if step != self._step:
+            self._step, self._keys = step, {}
+        key = self._keys.get(purpose)
+        if key is None:
+            base = self._purpose.get(purpose)
+            if base is None:
+                base = self._purpose[purpose] = _mix_int(_hash_text(purpose) ^ _mix_int(self.seed))
+            key = self._keys[purpose] = np.uint64(_mix_int(base + (int(step) + 1) * 0x9E3779B97F4A7C15))
+        return key
 
     def bits(self, purpose: str, step: int, ids: NDArray[np.integer]) -> NDArray[np.uint64]:
         """Raw 64-bit draws for the given agent ids."""
@@ -77,7 +84,7 @@ class Streams:
         x = np.asarray(ids, dtype=np.uint64) * _GOLDEN
         if x.size == 0:
             return x * key  # broadcast shape, nothing to mix
-        if np.ndim(key):
+        if isinstance(key, np.ndarray):
             x = x + key  # a (purposes, 1) key column broadcasts to one row per purpose
         else:
             x += key
