@@ -1,0 +1,83 @@
+"""Targets from the evidence, and how long each scenario takes to reach them (DESIGN §3).
+
+Why "reached and held": ratios such as ``women_share`` swing wildly in the first weeks, when a
+handful of learners decides them; a target counts as reached in the first week from which it is met
+at every later week of the run. Runs that never hold it count as not reached, and the summary says
+in how many runs that happened rather than hiding them in a mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Target", "TARGETS", "weeks_to_target", "time_to_target", "summarise_time_to_target"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A numeric KPI target from the evidence: ``value`` with ``op`` (``>=`` or ``<=``)."""
+
+    op: str
+    value: float
+    text: str
+
+    def met(self, x: float | np.ndarray) -> bool | np.ndarray:
+        """Whether ``x`` meets the target (NaN never does)."""
+        x = np.asarray(x, dtype=float)
+        out = x >= self.value if self.op == ">=" else x <= self.value
+        return bool(out) if out.ndim == 0 else out
+
+
+#: Targets drawn on the charts and used for colouring (only those the evidence states).
+TARGETS: dict[str, Target] = {
+    "women_share": Target(">=", 0.10, "at least 10 % women among learners (pilot KPI, report L698)"),
+}
+
+
+def weeks_to_target(series: np.ndarray, target: Target) -> float:
+    """Weeks until the target is met and held to the end of the run (NaN if it never is)."""
+    ok = np.asarray(target.met(np.asarray(series, dtype=float)), dtype=bool)
+    if len(ok) == 0 or not ok[-1]:
+        return float("nan")
+    failing = np.flatnonzero(~ok)
+    return float(failing[-1] + 2 if len(failing) else 1)  # weeks are counted from 1
+
+
+def time_to_target(kpis: pd.DataFrame, targets: dict[str, Target] = TARGETS) -> pd.DataFrame:
+    """Per scenario, replication and target: weeks to reach and hold it (NaN: not within the run)."""
+    rows = []
+    for (scenario, rep), grp in kpis.groupby(["scenario", "rep"], sort=False):
+        grp = grp.sort_values("step")
+        for kpi, target in targets.items():
+            if kpi in grp:
+                weeks = weeks_to_target(grp[kpi].to_numpy(float), target)
+                rows.append({"scenario": scenario, "rep": rep, "kpi": kpi, "weeks": weeks})
+    return pd.DataFrame(rows, columns=["scenario", "rep", "kpi", "weeks"])
+
+
+def summarise_time_to_target(per_run: pd.DataFrame, horizon_weeks: int) -> pd.DataFrame:
+    """Per scenario and target: share of runs that reach it, and the median and 90 % range of weeks.
+
+    The quantiles are over runs that reach the target; ``reached_share`` says how many those are.
+    """
+    rows = []
+    for (scenario, kpi), grp in per_run.groupby(["scenario", "kpi"], sort=False):
+        weeks = grp["weeks"].to_numpy(float)
+        hit = weeks[np.isfinite(weeks)]
+        q = np.quantile(hit, [0.05, 0.5, 0.95]) if len(hit) else [np.nan] * 3
+        rows.append(
+            {
+                "scenario": scenario,
+                "kpi": kpi,
+                "runs": len(weeks),
+                "reached_share": len(hit) / len(weeks) if len(weeks) else float("nan"),
+                "weeks_median": float(q[1]),
+                "weeks_q05": float(q[0]),
+                "weeks_q95": float(q[2]),
+                "horizon_weeks": horizon_weeks,
+            }
+        )
+    return pd.DataFrame(rows)
