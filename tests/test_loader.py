@@ -343,6 +343,83 @@ def test_assumption_range_upside_down(tmp_path: Path) -> None:
     assert_names(load_error(path), path, "moderation.sampling_rate", "range")
 
 
+@pytest.mark.parametrize(
+    ("body", "key", "fragment"),
+    [
+        (  # a table of magnitudes
+            "employer:\n  downtime_by_size:\n    value: {'1-5': 1.0, '6-9': 0.5}\n    assumption: guess\n",
+            "employer.downtime_by_size",
+            "factor",
+        ),
+        (  # a share table
+            "population:\n  age_shares: {value: {'16-29': 0.5, '30-49': 0.5}, assumption: guess}\n",
+            "population.age_shares",
+            "exponent",
+        ),
+        (  # records: provider seats
+            "providers:\n  value:\n    - {name: x, type: private, region: uusimaa, seats: 5}\n"
+            "  assumption: guess\n",
+            "providers",
+            "seats",
+        ),
+    ],
+)
+def test_table_assumption_without_range(tmp_path: Path, body: str, key: str, fragment: str) -> None:
+    path = child(tmp_path, body)
+    assert_names(load_error(path), path, key, "needs a plausible range", fragment)
+
+
+def test_tables_without_numbers_to_act_on_need_no_range(tmp_path: Path) -> None:
+    # names only; calendar weeks; a single share (tempering cannot change it)
+    body = (
+        "flows:\n  inflows:\n"
+        "    - name: {value: vet_graduates, source: report L293}\n"
+        "      weeks: {value: [20, 21], assumption: school year}\n"
+        "      age_shares: {value: {'16-29': 1.0}, assumption: young}\n"
+        # a number with its own provenance inside the table is not the table's
+        "providers:\n  value:\n    - {name: x, type: private, region: uusimaa, "
+        "seats: {value: 5, source: report L1}}\n  assumption: who teaches\n"
+    )
+    loaded = load_scenario(child(tmp_path, body))
+    assert loaded.config.flows.inflows[0].weeks == [20, 21]
+    assert not [k for k in loaded.tables() if k.startswith(("providers", "flows.inflows[0]."))]
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "fragment"),
+    [
+        ("employer:\n  issuer_quality: {value: {oem: 0.9}, assumption: g, range: [2, 3]}\n", "quality", "1"),
+        ("employer:\n  issuer_quality: {value: {oem: 0.9}, assumption: g, range: [0, 2]}\n", "quality", "<="),
+        (  # a range with nothing to act on
+            "flows:\n  inflows:\n    - name: {value: vet_graduates, source: report L293}\n"
+            "      weeks: {value: [20, 21], assumption: school year, range: [0.5, 2]}\n",
+            "flows.inflows[0].weeks",
+            "drop the range",
+        ),
+        ("moderation:\n  required: {value: true, assumption: g, range: [0, 1]}\n", "required", "range"),
+    ],
+)
+def test_bad_table_ranges(tmp_path: Path, body: str, key: str, fragment: str) -> None:
+    path = child(tmp_path, body)
+    assert_names(load_error(path), path, key, fragment)
+
+
+def test_table_leaves_know_their_table_after_a_keyed_merge(tmp_path: Path) -> None:
+    # the child's instrument list holds one item, merged after the baseline's: its index changes
+    body = (
+        "funding:\n  instruments:\n    - id: grant\n      kind: competitive_grant\n      calls:\n"
+        "        value:\n          - {open_week: 16, budget_eur: 1000}\n"
+        "        assumption: guess\n        range: [0.5, 2]\n"
+    )
+    loaded = load_scenario(child(tmp_path, body))
+    n = len(loaded.config.funding.instruments) - 1
+    tables = loaded.tables()
+    assert [k for k in tables if k.startswith("funding")] == [f"funding.instruments[{n}].calls"]
+    prov, leaves = tables[f"funding.instruments[{n}].calls"]
+    assert prov.table_range == (0.5, 2.0) and prov.range is None  # no scalar range for other tools
+    assert f"funding.instruments[{n}].calls[0].budget_eur" in leaves
+
+
 def test_range_on_a_source_is_rejected(tmp_path: Path) -> None:
     body = "moderation:\n  sampling_rate: {value: 0.3, source: 'report L379', range: [0.1, 0.5]}\n"
     path = child(tmp_path, body)
@@ -416,6 +493,7 @@ employer:
   issuer_quality:
     value: {public_vet: 0.5, private: 0.5, oem: 0.9, sector_body: 0.9, hei: 0.5}
     assumption: "issuer standing"
+    range: [0.8, 1.2]
 """
 
 
@@ -587,6 +665,7 @@ def test_wrapped_list_replaces_inherited_list(tmp_path: Path) -> None:
         "  value:\n"
         "    - {name: only_one, type: public_vet, region: south_savo, seats: 5}\n"
         "  assumption: a single provider\n"
+        "  range: [0.5, 2]\n"
     )
     loaded = load_scenario(child(tmp_path, body))
     assert [p.name for p in loaded.config.providers] == ["only_one"]

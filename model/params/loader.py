@@ -16,6 +16,7 @@ all carry an ``id`` (or a ``name``) merge item by item; other lists are replaced
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import re
@@ -26,6 +27,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from model.params import tables
 from model.params.provenance import Provenance, ProvenanceError, default_provenance, parse_wrapper
 from model.params.schema import Scenario
 
@@ -45,6 +47,7 @@ class _Leaf:
     value: Any
     provenance: Provenance
     file: str
+    rel: str | None = None  # inside a ranged table: the path below the table's key
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,18 @@ class LoadedScenario:
                 unused = _unused_by_kind(key, kinds)
                 prov = Provenance("unused", f"not read by a {unused} instrument") if unused else None
             out.append((key, value, prov or default_provenance(key)))
+        return out
+
+    def tables(self) -> dict[str, tuple[Provenance, dict[str, Any]]]:
+        """Ranged table assumptions: table key -> (provenance, every leaf of it still an assumption).
+
+        A leaf that a later file (a policy scenario's lever) or ``--set`` replaced carries its own
+        provenance and is not part of the table any more.
+        """
+        out: dict[str, tuple[Provenance, dict[str, Any]]] = {}
+        for key, value, prov in self.parameters():
+            if prov.kind == "assumption" and prov.table and prov.table_range:
+                out.setdefault(prov.table, (prov, {}))[1][key] = value
         return out
 
     def assumption_count(self) -> int:
@@ -139,22 +154,48 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _wrap(node: Any, file: str, path: str, inherited: Provenance | None) -> Any:
-    """Turn a raw YAML tree into one whose leaves carry provenance and origin file."""
+def _check_table(file: str, path: str, value: Any, prov: Provenance) -> None:
+    """A table assumption holding numbers needs a range, and a range needs numbers to act on."""
+    rule = tables.rule_for(path)
+    if prov.table_range is None and tables.needs_range(path, value):
+        what = "shares" if rule.mode == "exponent" else "numbers"
+        raise ScenarioError(
+            f"{file}: {path}: an assumption over a table of {what} needs a plausible range: add "
+            f"range: [low, high] with 0 < low <= 1 <= high, read as a {rule.meaning()} "
+            "(DESIGN §5: the ensemble samples it)"
+        )
+    if prov.table_range is not None and not tables.needs_range(path, value):
+        raise ScenarioError(
+            f"{file}: {path}: range: this table holds nothing a {rule.mode} would change "
+            "(only names, flags, calendar weeks or structure); drop the range"
+        )
+
+
+def _wrap(node: Any, file: str, path: str, inherited: Provenance | None, root: str | None = None) -> Any:
+    """Turn a raw YAML tree into one whose leaves carry provenance and origin file.
+
+    ``root`` is the path of the ranged table the leaves belong to, if any.
+    """
     try:
         wrapper = parse_wrapper(node)
     except ProvenanceError as exc:
         raise ScenarioError(f"{file}: {path or '(top)'}: {exc}") from None
     if wrapper is not None:
         value, prov = wrapper
-        wrapped = _wrap(value, file, path, prov)
+        table_root = None
+        if prov.kind == "assumption" and isinstance(value, dict | list) and value:
+            _check_table(file, path or "(top)", value, prov)
+            table_root = path if prov.table_range else None
+        wrapped = _wrap(value, file, path, prov, table_root)
         return _ReplaceList(wrapped) if isinstance(wrapped, list) else wrapped
     if isinstance(node, dict):
-        return {k: _wrap(v, file, f"{path}.{k}" if path else str(k), inherited) for k, v in node.items()}
+        return {
+            k: _wrap(v, file, f"{path}.{k}" if path else str(k), inherited, root) for k, v in node.items()
+        }
     if isinstance(node, list) and node and all(isinstance(x, dict) for x in node):
-        return [_wrap(v, file, f"{path}[{i}]", inherited) for i, v in enumerate(node)]
+        return [_wrap(v, file, f"{path}[{i}]", inherited, root) for i, v in enumerate(node)]
     prov = inherited or Provenance(kind="set", text=f"set in {file}")
-    return _Leaf(node, prov, file)
+    return _Leaf(node, prov, file, path[len(root) :] if root is not None else None)
 
 
 def _item_key(item: Any) -> Any:
@@ -263,7 +304,10 @@ def _apply_override(tree: dict[str, Any], key: str, value: Any) -> None:
 
 def _unwrap(node: Any, path: str, prov: dict[str, Provenance], origin: dict[str, str]) -> Any:
     if isinstance(node, _Leaf):
-        prov[path] = node.provenance
+        p = node.provenance
+        if node.rel is not None:  # the table's key in the merged scenario (list indices may differ)
+            p = dataclasses.replace(p, table=path[: len(path) - len(node.rel)])
+        prov[path] = p
         origin[path] = node.file
         return node.value
     if isinstance(node, dict):

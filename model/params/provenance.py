@@ -39,15 +39,28 @@ class ProvenanceError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
-    """The origin of one value; ``range`` is required for numeric assumptions."""
+    """The origin of one value; ``range`` is required for numeric assumptions.
+
+    A value inside a table assumption (a wrapper around a mapping or list holding numbers) has no
+    ``range`` of its own: ``table`` is the dotted key of the table and ``table_range`` the range of
+    the one factor or tempering exponent that stands for the whole table (``model.params.tables``).
+    """
 
     kind: Kind
     text: str
     range: tuple[float, float] | None = None
+    table: str | None = None
+    table_range: tuple[float, float] | None = None
 
     def describe(self) -> str:
         """One line for tables: kind, text and range."""
         rng = f" [range {self.range[0]:g}..{self.range[1]:g}]" if self.range else ""
+        if self.table_range:
+            from model.params.tables import rule_for
+
+            lo, hi = self.table_range
+            rule = rule_for(self.table or "")
+            rng = f" [table {self.table}: {rule.mode} {lo:g}..{hi:g}]"
         return f"{self.kind}: {self.text}{rng}"
 
 
@@ -77,8 +90,13 @@ def parse_wrapper(node: Any) -> tuple[Any, Provenance] | None:
         )
     tag, value, text = tags[0], node["value"], str(node[tags[0]])
     rng = node.get("range")
+    if tag == "assumption" and isinstance(value, dict | list) and value:
+        return value, Provenance("assumption", text, table_range=_table_range(rng))
     if tag == "assumption":
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if rng is not None and not numeric:
+            kind = type(value).__name__
+            raise ProvenanceError(f"range: a {kind} value has nothing to sample; drop the range")
         if numeric and rng is None:
             raise ProvenanceError(
                 "an assumption needs a plausible range: add range: [low, high] "
@@ -98,6 +116,25 @@ def parse_wrapper(node: Any) -> tuple[Any, Provenance] | None:
         raise ProvenanceError("'range' belongs to assumptions only")
     kind: Kind = "calibrated" if tag == "calibrated" else _kind_of_source(text)
     return value, Provenance(kind, text)
+
+
+def _table_range(rng: Any) -> tuple[float, float] | None:
+    """The range of a table assumption: a factor or exponent around the table as written (1)."""
+    if rng is None:
+        return None  # the loader decides whether the table needs one (model.params.tables)
+    if not (isinstance(rng, list) and len(rng) == 2 and all(_is_number(x) for x in rng)):
+        raise ProvenanceError(f"range: expected [low, high] numbers, got {rng!r}")
+    lo, hi = float(rng[0]), float(rng[1])
+    if not 0 < lo <= 1 <= hi:
+        raise ProvenanceError(
+            f"range [{lo:g}, {hi:g}] of a table is a factor (or a tempering exponent for shares) around "
+            "the table as written, which is 1: expected 0 < low <= 1 <= high"
+        )
+    return lo, hi
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
 
 
 #: Sources of schema defaults that are public rules; a key's list indices are written ``[]``.
