@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 
 from analysis.experiment import Experiment
-from analysis.summary import differences, interval, summarise
+from analysis.summary import differences, interval, summarise, summarise_funnel
+from analysis.targets import summarise_time_to_target, time_to_target
 from model import __version__
 from model.funders import FUNDER_METRICS
 
@@ -156,7 +157,11 @@ def _write_funders(exp: Experiment, staging: Path) -> dict[str, pd.DataFrame]:
 
 
 def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """Write kpis.csv/.parquet, summary.csv, differences.csv (2+ scenarios), manifest.json, events."""
+    """Write every result table of a run or comparison into the staging folder.
+
+    kpis.csv/.parquet, runs.csv, summary.csv, funnel.csv, time_to_target.csv, differences.csv (2+
+    scenarios), the funders' tables, manifest.json and, if kept, the events.
+    """
     kpis = pd.concat([r.kpis() for r in exp.results], ignore_index=True)
     whole = pd.concat([r.whole() for r in exp.results], ignore_index=True)
     summary = summarise(whole)
@@ -165,6 +170,12 @@ def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[
     whole.to_csv(staging / "runs.csv", index=False)
     summary.to_csv(staging / "summary.csv", index=False)
     tables = {"kpis": kpis, "runs": whole, "summary": summary}
+    tables["funnel"] = summarise_funnel(whole)
+    tables["funnel"].to_csv(staging / "funnel.csv", index=False)
+    per_run = time_to_target(kpis)
+    horizons = {r.label: r.loaded.config.horizon_weeks for r in exp.results}
+    tables["time_to_target"] = summarise_time_to_target(per_run, horizons)
+    tables["time_to_target"].to_csv(staging / "time_to_target.csv", index=False)
     if len(exp.results) > 1:
         diff = differences(whole, exp.results[0].label)
         diff.to_csv(staging / "differences.csv", index=False)

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from model.kpis import KPIS
+from model.kpis import FUNNEL, KPIS
 
-__all__ = ["summarise", "differences", "interval"]
+__all__ = ["summarise", "differences", "interval", "summarise_funnel"]
 
 _KIND = {k.name: k for k in KPIS}
 
@@ -80,4 +80,25 @@ def differences(whole: pd.DataFrame, baseline: str) -> pd.DataFrame:
                     "hi": hi,
                 }
             )
+    return pd.DataFrame(rows)
+
+
+def summarise_funnel(whole: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario and funnel stage: people reaching it (mean, 95 % interval) and conversion.
+
+    ``share_of_previous`` is the mean share of the previous stage's people who reach this one.
+    """
+    rows = []
+    for scenario, grp in whole.groupby("scenario", sort=False):
+        previous = None
+        for stage in FUNNEL:
+            people = grp[f"funnel_{stage}"].to_numpy(float)
+            mean, lo, hi, n = interval(people)
+            share = float("nan")
+            if previous is not None:
+                ratio = np.divide(people, previous, out=np.full(len(people), np.nan), where=previous > 0)
+                share = interval(ratio)[0]
+            row = {"scenario": scenario, "stage": stage, "n": n, "mean": mean, "lo": lo, "hi": hi}
+            rows.append(row | {"share_of_previous": share})
+            previous = people
     return pd.DataFrame(rows)

@@ -58,7 +58,7 @@ def time_to_target(kpis: pd.DataFrame, targets: dict[str, Target] = TARGETS) -> 
     return pd.DataFrame(rows, columns=["scenario", "rep", "kpi", "weeks"])
 
 
-def summarise_time_to_target(per_run: pd.DataFrame, horizon_weeks: int) -> pd.DataFrame:
+def summarise_time_to_target(per_run: pd.DataFrame, horizon_weeks: dict[str, int]) -> pd.DataFrame:
     """Per scenario and target: share of runs that reach it, and the median and 90 % range of weeks.
 
     The quantiles are over runs that reach the target; ``reached_share`` says how many those are.
@@ -77,7 +77,7 @@ def summarise_time_to_target(per_run: pd.DataFrame, horizon_weeks: int) -> pd.Da
                 "weeks_median": float(q[1]),
                 "weeks_q05": float(q[0]),
                 "weeks_q95": float(q[2]),
-                "horizon_weeks": horizon_weeks,
+                "horizon_weeks": horizon_weeks[scenario],
             }
         )
     return pd.DataFrame(rows)

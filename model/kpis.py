@@ -16,7 +16,16 @@ import pandas as pd
 
 from model.events import Event
 
-__all__ = ["KPI", "KPIS", "KPI_NAMES", "compute_kpis", "WINDOW_WEEKS", "deadweight_series"]
+__all__ = [
+    "KPI",
+    "KPIS",
+    "KPI_NAMES",
+    "FUNNEL",
+    "compute_kpis",
+    "funnel",
+    "WINDOW_WEEKS",
+    "deadweight_series",
+]
 
 WINDOW_WEEKS = 13
 
@@ -307,6 +316,56 @@ def _content(ev: pd.DataFrame, steps: int) -> tuple[dict[str, np.ndarray], dict[
     return out, whole
 
 
+#: Stages of the workshop funnel (DESIGN §3): distinct people over the whole run, real-sector scale.
+FUNNEL = ("aware", "enrolled", "issued", "accepted")
+
+
+def _accepting_at(ev: pd.DataFrame, firm: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Whether each firm accepted micro-credentials at the end of the given step (from the log)."""
+    changes = ev[ev["kind"].isin([int(Event.ACCEPTED), int(Event.WITHDRAWN)])]
+    if len(changes) == 0 or len(firm) == 0:
+        return np.zeros(len(firm), dtype=bool)
+    # Acceptance is a 0/1 state per firm: order its changes by (firm, step) and look up the last one.
+    key = changes["firm"].to_numpy(np.int64) * (1 << 32) + changes["step"].to_numpy(np.int64)
+    order = np.argsort(key, kind="stable")
+    key, state = key[order], (changes["kind"].to_numpy() == int(Event.ACCEPTED))[order]
+    query = np.asarray(firm, np.int64) * (1 << 32) + np.asarray(step, np.int64)
+    last = np.searchsorted(key, query, side="right") - 1
+    same_firm = (last >= 0) & ((key[np.maximum(last, 0)] >> 32) == np.asarray(firm, np.int64))
+    return same_firm & state[np.maximum(last, 0)]
+
+
+def funnel(ev: pd.DataFrame, w_scale: float) -> dict[str, float]:
+    """People reaching each stage: aware → enrolled → issued → accepted.
+
+    Accepted: a credential holder whose employer accepted micro-credentials when the credential was
+    issued, or who was hired with a credential by a firm accepting them (hiring weighs accepted
+    credentials, L1336–1338). Each stage counts distinct people and is a subset of the one before
+    (a sponsored learner becomes aware on enrolling), so the funnel never widens.
+    """
+    kind, worker = ev["kind"].to_numpy(), ev["worker"].to_numpy()
+
+    def people(*kinds: Event) -> np.ndarray:
+        return np.unique(worker[np.isin(kind, [int(k) for k in kinds])])
+
+    enrolled = people(Event.ENROLLED)
+    issued_ev = ev[kind == int(Event.ISSUED)]
+    issued = np.unique(issued_ev["worker"].to_numpy())
+    hired = ev[(kind == int(Event.HIRED)) & (ev["value"].to_numpy() > 0)]
+    at = pd.concat([issued_ev[["worker", "firm", "step"]], hired[["worker", "firm", "step"]]])
+    at = at[at["firm"].to_numpy() >= 0]
+    ok = _accepting_at(ev, at["firm"].to_numpy(), at["step"].to_numpy())
+    accepted = np.intersect1d(np.unique(at["worker"].to_numpy()[ok]), issued)
+    aware = people(Event.WORKER_AWARE)
+    counts = {
+        "aware": len(aware),
+        "enrolled": len(enrolled),
+        "issued": len(issued),
+        "accepted": len(accepted),
+    }
+    return {f"funnel_{stage}": counts[stage] * w_scale for stage in FUNNEL}
+
+
 def compute_kpis(
     ev: pd.DataFrame,
     steps: int,
@@ -392,6 +451,7 @@ def compute_kpis(
     content, content_whole = _content(ev, steps)
     out |= content
     whole |= content_whole
+    whole |= funnel(ev, w_scale)
 
     table = pd.DataFrame(out, columns=list(KPI_NAMES))
     for k in KPIS:
