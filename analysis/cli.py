@@ -36,6 +36,7 @@ from model import __version__
 from model.kpis import KPI_NAMES
 from model.params import LoadedScenario, ScenarioError, load_scenario
 from model.params.provenance import Kind
+from model.params.tables import explain_leaf, rule_for
 
 __all__ = ["main"]
 
@@ -111,6 +112,16 @@ def _explain_table(loaded: LoadedScenario, only: str | None = None) -> str:
         if only and prov.kind != only:
             continue
         lines.append(f"{key} = {json.dumps(value, default=str)}\n    {prov.describe()}")
+        if prov.table and prov.table_range:
+            lines.append(f"    {explain_leaf(key, value, prov.table)}")
+    tables = loaded.tables()
+    if tables and (not only or only == "assumption"):
+        lines.append(
+            "# Tables with one range each (the ensemble samples one number per table; 1 = as written):"
+        )
+        for key, (prov, _) in tables.items():
+            lo, hi = prov.table_range
+            lines.append(f"#   {key}: {rule_for(key).meaning()}; range {lo:g}..{hi:g}")
     return "\n".join(lines)
 
 
@@ -195,9 +206,11 @@ def _run_ensemble(args: argparse.Namespace, exp: Experiment, staging: Path) -> d
     with tqdm(total=total, desc="ensemble", unit="run", file=sys.stderr, disable=None) as bar:
         ens.run(jobs=args.jobs, on_done=bar.update)
     tables = ens.write(staging)
+    n_tables = sum(u.kind != "value" for u in ens.uncertainties)
     print(
         f"\nEnsemble: {ens.members} plausible worlds x {ens.reps} seeds over "
-        f"{ens.design.shape[1]} assumption ranges ({len(ens.fixed)} assumptions held fixed), "
+        f"{ens.design.shape[1]} assumption ranges ({n_tables} of them whole tables; "
+        f"{len(ens.fixed)} values with nothing to sample held, see ensemble_fixed_assumptions.txt), "
         f"{ens.seconds:.1f} s"
     )
     for _, row in tables["ensemble_targets"].iterrows():

@@ -5,27 +5,34 @@ workshop reads them as a forecast. Every ``assumption`` in a preset carries a pl
 (DESIGN §5); an ensemble samples those ranges (Latin hypercube), runs every scenario at every
 member with the same seeds, and reports the spread (ignorance), the share of plausible worlds in
 which each target is met, how robustly scenarios rank, and which assumptions drive each KPI — what
-to measure next. Scalar assumptions are sampled within their range. Assumptions without a range
-(choices, flags, whole tables such as provider lists or share tables) are held at their value and
-listed as such.
+to measure next. Scalar assumptions are sampled uniformly within their range. A table assumption
+(share tables, provider lists, rates by size or by module) is one dimension: a factor on its
+magnitudes or a tempering exponent on its shares (``model.params.tables``), sampled log-uniformly
+so that x0.5 and x2 are equally likely; each scenario's own table is transformed, so a lever a
+policy scenario sets is never overwritten. Assumptions with nothing to sample (names, flags,
+choices, calendar weeks, structure) are held at their value and listed as such. Members also
+return their week-by-week KPIs, so the report can draw the ignorance band on every trajectory.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy.stats import qmc
 
 from analysis.report import TARGETS
 from model.api import simulate
-from model.kpis import KPIS
-from model.params import LoadedScenario, load_scenario
+from model.kpis import KPI_NAMES, KPIS
+from model.params import LoadedScenario, load_scenario, tables
 from model.streams import derive_seed
 
 __all__ = ["Uncertainty", "uncertainties", "Ensemble"]
@@ -33,13 +40,18 @@ __all__ = ["Uncertainty", "uncertainties", "Ensemble"]
 
 @dataclass(frozen=True)
 class Uncertainty:
-    """One sampled assumption: a scalar within its range, or a factor on a section's numbers."""
+    """One sampled assumption: a scalar within its range, or one number standing for a table.
+
+    ``kind`` is ``value`` (the scalar itself), ``factor`` (multiplies a table's magnitudes) or
+    ``exponent`` (tempers a share table); for the last two ``nominal`` is 1, the table as written.
+    """
 
     key: str
     low: float
     high: float
     nominal: float
     is_int: bool = False
+    kind: Literal["value", "factor", "exponent"] = "value"
 
 
 #: Design choices of a run, not uncertainties about the world: never sampled.
@@ -49,11 +61,28 @@ NOT_SAMPLED = {"population.workers", "population.smes", "horizon_weeks"}
 def uncertainties(
     loaded: LoadedScenario, exclude: set[str] | None = None
 ) -> tuple[list[Uncertainty], list[str]]:
-    """The sampled assumptions of a scenario, and the assumptions held fixed (no range)."""
-    sampled, fixed = [], []
+    """The sampled assumptions of a scenario, and the assumptions held fixed (nothing to sample).
+
+    A ranged table is one uncertainty named by its dotted key; its leaves that the range does not
+    act on (names, flags, calendar weeks, structure) are listed as fixed, as is a table whose range
+    is collapsed to one value.
+    """
+    sampled: list[Uncertainty] = []
+    fixed: list[str] = []
+    seen: set[str] = set()
     skip = NOT_SAMPLED | (exclude or set())
     for key, value, prov in loaded.parameters():
         if prov.kind != "assumption" or key in skip:
+            continue
+        if prov.table and prov.table_range:
+            lo, hi = prov.table_range
+            if hi > lo and tables.acts_on(prov.table, key, value):
+                if prov.table not in seen:
+                    seen.add(prov.table)
+                    mode = tables.rule_for(prov.table).mode
+                    sampled.append(Uncertainty(prov.table, lo, hi, 1.0, False, mode))
+            else:
+                fixed.append(key)
             continue
         if prov.range is None or isinstance(value, bool) or not isinstance(value, int | float):
             fixed.append(key)
@@ -64,20 +93,68 @@ def uncertainties(
     return sampled, fixed
 
 
-def _member_overrides(loaded: LoadedScenario, point: dict[str, float]) -> list[str]:
-    """Overrides for one member, only for values that are still assumptions in this scenario."""
-    kinds = {k: p.kind for k, _, p in loaded.parameters()}
+def _yaml(value: Any) -> str:
+    """A value as ``--set`` reads it back exactly (YAML needs ``1.0e-05``, not ``1e-05``)."""
+    return yaml.safe_dump(value, default_flow_style=True).splitlines()[0]
+
+
+@dataclass(frozen=True)
+class _Worlds:
+    """What a scenario lets the ensemble change: its scalar assumptions and its ranged tables."""
+
+    kinds: dict[str, str]
+    values: dict[str, Any]
+    tables: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, loaded: LoadedScenario) -> _Worlds:
+        params = loaded.parameters()
+        return cls(
+            {k: p.kind for k, _, p in params},
+            {k: v for k, v, _ in params},
+            {key: leaves for key, (_, leaves) in loaded.tables().items()},
+        )
+
+    def table_overrides(self, table: str, x: float) -> list[str]:
+        """The table's leaves at factor or exponent ``x``; only leaves still this assumption."""
+        acted = {k: v for k, v in self.tables[table].items() if tables.acts_on(table, k, v)}
+        if tables.rule_for(table).mode == "exponent":
+            # shares are tempered together: if a lever or --set owns any share, the table is theirs
+            shares = {k for k, v in self.values.items() if tables.acts_on(table, k, v)}
+            if set(acted) != shares:
+                return []
+        new = tables.transform(table, acted, x)
+        return [f"{k}={_yaml(v)}" for k, v in new.items() if v != acted[k]]
+
+
+def _member_overrides(
+    loaded: LoadedScenario, point: dict[str, float], worlds: _Worlds | None = None
+) -> list[str]:
+    """Overrides for one member, only for values that are still assumptions in this scenario.
+
+    A table key applies its factor or exponent to this scenario's own table.
+    """
+    worlds = worlds or _Worlds.of(loaded)
     out = []
     for key, value in point.items():
-        if kinds.get(key) == "assumption":
-            plain = value.item() if isinstance(value, np.generic) else value
-            out.append(f"{key}={plain!r}")
+        plain = value.item() if isinstance(value, np.generic) else value
+        if key in worlds.tables:
+            out += worlds.table_overrides(key, float(plain))
+        elif worlds.kinds.get(key) == "assumption":
+            out.append(f"{key}={_yaml(plain)}")
     return out
 
 
-def _run_member(path: str, base: list[str], member: list[str], seed: int) -> dict[str, float]:
+def _run_member(
+    path: str, base: list[str], member: list[str], seed: int
+) -> tuple[dict[str, float], np.ndarray]:
+    """Whole-run KPIs and the week-by-week KPIs (flows as totals since the start) of one run."""
     cfg = load_scenario(path, base + member).config
-    return simulate(cfg, seed, "vector", deadweight=False).whole
+    out = simulate(cfg, seed, "vector", deadweight=False)
+    weekly = out.kpis.reindex(columns=list(KPI_NAMES))
+    flows = [k.name for k in KPIS if k.kind == "flow"]
+    weekly[flows] = weekly[flows].cumsum()
+    return out.whole, weekly.to_numpy(float)
 
 
 @dataclass
@@ -94,11 +171,14 @@ class Ensemble:
     runs: pd.DataFrame | None = None
     fixed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    uncertainties: list[Uncertainty] = field(default_factory=list)
+    weekly: dict[tuple[str, int], list[np.ndarray]] = field(default_factory=dict, repr=False)
 
     def sample(self) -> Ensemble:
         """Latin hypercube over the first scenario's sampled assumptions (clears old results)."""
         given = {o.partition("=")[0].strip() for o in self.overrides}
         uncs, self.fixed = uncertainties(self.scenarios[0], given)
+        self.uncertainties = uncs
         if not uncs:
             self.design = pd.DataFrame(index=range(self.members))
         else:
@@ -106,10 +186,14 @@ class Ensemble:
             unit = lhs.random(self.members)
             cols = {}
             for j, u in enumerate(uncs):
-                values = u.low + unit[:, j] * (u.high - u.low)
+                if u.kind == "value":
+                    values = u.low + unit[:, j] * (u.high - u.low)
+                else:  # log-uniform: x0.5 and x2 equally likely around the table as written
+                    values = np.exp(np.log(u.low) + unit[:, j] * (np.log(u.high) - np.log(u.low)))
                 cols[u.key] = np.round(values).astype(int) if u.is_int else values
             self.design = pd.DataFrame(cols)
         self.runs = None
+        self.weekly = {}
         return self
 
     def run(self, jobs: int = 1, on_done: Callable[[], None] | None = None) -> Ensemble:
@@ -117,27 +201,33 @@ class Ensemble:
         if self.design is None:
             self.sample()
         t0 = time.perf_counter()
+        worlds = [_Worlds.of(loaded) for loaded in self.scenarios]
         tasks = []
         for m, point in enumerate(self.design.to_dict("records")):
+            members = [_member_overrides(ls, point, w) for ls, w in zip(self.scenarios, worlds, strict=True)]
             for r in range(self.reps):
                 seed = derive_seed(self.seed, "ensemble", m, r)
-                for label, loaded in zip(self.labels, self.scenarios, strict=True):
-                    member = _member_overrides(loaded, point)
+                for label, loaded, member in zip(self.labels, self.scenarios, members, strict=True):
                     tasks.append((label, int(m), r, (str(loaded.path), self.overrides, member, seed)))
         rows = []
+        self.weekly = {}
+
+        def keep(label: str, m: int, r: int, result: tuple[dict[str, float], np.ndarray]) -> None:
+            whole, weekly = result
+            rows.append({"scenario": label, "member": m, "rep": r, **whole})
+            self.weekly.setdefault((label, m), []).append(weekly)
+            if on_done:
+                on_done()
+
         if jobs > 1:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
                 futures = [(t, pool.submit(_run_member, *t[3])) for t in tasks]
                 for (label, m, r, _), fut in futures:
-                    rows.append({"scenario": label, "member": m, "rep": r, **fut.result()})
-                    if on_done:
-                        on_done()
+                    keep(label, m, r, fut.result())
         else:
             for label, m, r, args in tasks:
-                rows.append({"scenario": label, "member": m, "rep": r, **_run_member(*args)})
-                if on_done:
-                    on_done()
+                keep(label, m, r, _run_member(*args))
         self.runs = pd.DataFrame(rows)
         self.seconds = time.perf_counter() - t0
         return self
@@ -166,6 +256,40 @@ class Ensemble:
                     }
                 )
         return pd.DataFrame(rows)
+
+    def trajectory_bands(self) -> pd.DataFrame:
+        """Per scenario, KPI and week: 5 %, median and 95 % over members of the member means.
+
+        Flows are totals since the start, as the report's trajectories show them. The band is
+        ignorance plus the chance left in ``reps`` seeds per member.
+        """
+        cols = ["scenario", "kpi", "step", "q05", "median", "q95"]
+        if not self.weekly:
+            return pd.DataFrame(columns=cols)
+        parts = []
+        for label in self.labels:
+            worlds = [np.stack(v) for (lb, _), v in sorted(self.weekly.items()) if lb == label]
+            if not worlds:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN weeks of undefined ratios
+                means = np.stack([np.nanmean(w, axis=0) for w in worlds])  # members x steps x KPIs
+                q = np.nanquantile(means, [0.05, 0.5, 0.95], axis=0)  # 3 x steps x KPIs
+            steps, n_kpi = means.shape[1], means.shape[2]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "scenario": label,
+                        "kpi": np.tile(np.array(KPI_NAMES, dtype=object), steps),
+                        "step": np.repeat(np.arange(steps), n_kpi),
+                        "q05": q[0].ravel(),
+                        "median": q[1].ravel(),
+                        "q95": q[2].ravel(),
+                    }
+                )
+            )
+        out = pd.concat(parts, ignore_index=True)
+        return out.sort_values(["scenario", "kpi", "step"], kind="stable")[cols].reset_index(drop=True)
 
     def targets(self) -> pd.DataFrame:
         """Share of plausible worlds (members) in which each scenario meets each target."""
@@ -252,18 +376,41 @@ class Ensemble:
 
     def write(self, folder) -> dict[str, pd.DataFrame]:
         """Write the ensemble tables next to a comparison's results."""
-        tables = {
+        out = {
             "ensemble_design": self.design.rename_axis("member").reset_index(),
             "ensemble_runs": self.runs,
             "ensemble_bands": self.bands(),
             "ensemble_targets": self.targets(),
             "ensemble_ranking": self.ranking(),
             "ensemble_importance": self.importance(),
+            "ensemble_trajectories": self.trajectory_bands(),
         }
-        for name, table in tables.items():
+        for name, table in out.items():
             table.to_csv(folder / f"{name}.csv", index=False)
-        (folder / "ensemble_fixed_assumptions.txt").write_text(
-            "Assumptions held at their value (no range to sample):\n" + "\n".join(self.fixed) + "\n",
-            encoding="utf-8",
-        )
-        return tables
+        (folder / "ensemble_fixed_assumptions.txt").write_text(self.fixed_text(), encoding="utf-8")
+        return out
+
+    def fixed_text(self) -> str:
+        """What the ensemble held at its value, and why (``ensemble_fixed_assumptions.txt``)."""
+        values = {k: v for k, v, _ in self.scenarios[0].parameters()}
+        numeric = [k for k in self.fixed if _has_number(values.get(k))]
+        plain = [k for k in self.fixed if k not in numeric]
+        lines = [
+            "Assumptions held at their value in every plausible world (nothing to sample).",
+            f"Sampled: {len(self.uncertainties)} ranges "
+            f"({sum(u.kind != 'value' for u in self.uncertainties)} of them whole tables).",
+            "",
+            f"Without numbers (names, flags, choices): {len(plain)}",
+            *(f"  {k}" for k in plain),
+            "",
+            "Numbers no range acts on (calendar weeks, structure such as provider counts, a record's fields "
+            f"other than its table's magnitude, a range collapsed to one value): {len(numeric)}",
+            *(f"  {k} = {values.get(k)!r}" for k in numeric),
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def _has_number(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_has_number(v) for v in value)
+    return isinstance(value, int | float) and not isinstance(value, bool)

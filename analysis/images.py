@@ -43,8 +43,9 @@ def main_figures(tables: Mapping[str, pd.DataFrame]) -> dict[str, object]:
     names = [n for n in HEADLINE if n in set(summary["kpi"])]
     labels = list(dict.fromkeys(summary["scenario"]))
     figs: dict[str, object] = {"scorecard": scorecard_figure(summary, diff, names)}
+    worlds = tables.get("ensemble_trajectories")
     for n in names:
-        figs[f"trajectory_{n}"] = trajectory_figure(kpis, n, labels)
+        figs[f"trajectory_{n}"] = trajectory_figure(kpis, n, labels, worlds)
     if diff is not None:
         for n in names:
             if diff.loc[diff["kpi"] == n, "diff"].notna().any():

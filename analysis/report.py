@@ -337,27 +337,63 @@ def _target_line(fig: go.Figure, name: str) -> None:
         )
 
 
-def _y_range(bands: pd.DataFrame, name: str) -> list[float]:
+def _ensemble_traces(fig: go.Figure, sub: pd.DataFrame, label: str, colour: str, scale: float) -> None:
+    """The ignorance band: 5-95 % of plausible worlds, light fill with a dotted edge."""
+    ok = sub[np.isfinite(sub["q05"]) & np.isfinite(sub["q95"])]
+    if not len(ok):
+        return
+    x = ok["step"].to_numpy()
+    lo, hi = ok["q05"].to_numpy() * scale, ok["q95"].to_numpy() * scale
+    fig.add_trace(
+        go.Scatter(
+            x=np.concatenate([x, x[::-1]]),
+            y=np.round(np.concatenate([hi, lo[::-1]]), 6),
+            fill="toself",
+            fillcolor=_rgba(colour, 0.07),
+            line={"width": 1, "dash": "dot", "color": _rgba(colour, 0.6)},
+            hoverinfo="skip",
+            legendgroup=label,
+            showlegend=False,
+            name=f"{label} 5-95 % of plausible worlds",
+        )
+    )
+
+
+def _y_range(bands: pd.DataFrame, name: str, worlds: pd.DataFrame | None = None) -> list[float]:
     """From 0 to a little above the bulk of the bands.
 
     Early weeks with a handful of events (a ratio over two enrolments) must not squash the chart.
     """
     hi = bands["hi"].where(np.isfinite(bands["hi"]), bands["mean"]).dropna()
+    if worlds is not None and len(worlds):
+        hi = pd.concat([hi, worlds["q95"].dropna()], ignore_index=True)
     top = float(max(np.quantile(hi, 0.97) if len(hi) else 0.0, bands["mean"].max(skipna=True) or 0.0))
     t = TARGETS.get(name)
     top = max(top, t.value * 1.2 if t else 0.0) * 1.08 or 1.0
     return [0.0, top * _scale(name)]
 
 
-def trajectory_figure(kpis: pd.DataFrame, name: str, labels: Sequence[str] | None = None) -> go.Figure:
-    """Mean trajectory of one KPI per scenario, with its 95 % interval band and any target."""
+def trajectory_figure(
+    kpis: pd.DataFrame,
+    name: str,
+    labels: Sequence[str] | None = None,
+    worlds: pd.DataFrame | None = None,
+) -> go.Figure:
+    """Mean trajectory of one KPI per scenario, with its 95 % interval band and any target.
+
+    With ``worlds`` (the ensemble's ``ensemble_trajectories`` table) each scenario also gets its
+    ignorance band: 5-95 % of the plausible worlds, week by week.
+    """
     bands = band_table(kpis, name)
     labels = list(labels) if labels is not None else list(dict.fromkeys(bands["scenario"]))
+    mine = worlds[worlds["kpi"] == name] if worlds is not None and len(worlds) else None
     fig = go.Figure()
     for i, label in enumerate(labels):
+        if mine is not None:
+            _ensemble_traces(fig, mine[mine["scenario"] == label], label, _colour(i), _scale(name))
         _band_traces(fig, bands[bands["scenario"] == label], label, _colour(i), _scale(name))
     _target_line(fig, name)
-    fig.update_yaxes(range=_y_range(bands, name))
+    fig.update_yaxes(range=_y_range(bands, name, mine))
     k = _KPI.get(name)
     cumulative = bool(k and k.kind == "flow")
     title = kpi_title(name) + (" (total since the start)" if cumulative else "")
@@ -948,10 +984,12 @@ def build_report(
     names = [k.name for k in _kpis_in(summary)]
     title = title or "Scenario comparison: " + ", ".join(labels)
     reps = meta.get("reps", "?")
+    worlds = tables.get("ensemble_trajectories")
+    worlds = worlds if worlds is not None and not worlds.empty else None
     traj = []
     for group, members in _grouped(names):
         drawn = [n for n in members if np.isfinite(kpis[n].to_numpy(float)).any()]
-        charts = "".join(_figure_html(trajectory_figure(kpis, n, labels), f"traj-{n}") for n in drawn)
+        charts = "".join(_figure_html(trajectory_figure(kpis, n, labels, worlds), f"traj-{n}") for n in drawn)
         empty = [kpi_title(n) for n in members if n not in drawn]
         note = f"<p><small>Not defined in any run (nothing to measure yet): {_esc('; '.join(empty))}."
         note += "</small></p>"
@@ -963,7 +1001,16 @@ def build_report(
             "trajectories",
             "KPIs over time",
             "<p class='note'>Lines: mean over the replications; shaded bands: 95 % interval of that mean, "
-            "week by week. Flows (enrolments, credentials, spend) are shown as totals since the start.</p>"
+            "week by week (chance). Flows (enrolments, credentials, spend) are shown as totals since the "
+            "start."
+            + (
+                " Light bands with a dotted edge: 5-95 % of the plausible worlds of the ensemble, week by "
+                "week (ignorance: what we do not know about the assumptions, plus the chance left in the "
+                "few seeds each world runs)."
+                if worlds is not None
+                else ""
+            )
+            + "</p>"
             + "".join(traj),
         ),
     ]
@@ -1004,6 +1051,12 @@ def build_report(
     body = "".join(
         f'<section id="{sid}"><h2>{_esc(t)}</h2>{content}</section>' for sid, t, content in sections
     )
+    caveat = (
+        "; the 95 % intervals show chance, the light bands and the plausible worlds below show what we do "
+        "not know."
+        if worlds is not None
+        else ", and the intervals show chance only."
+    )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_esc(title)}</title>'
@@ -1011,8 +1064,8 @@ def build_report(
         f"<header><h1>{_esc(title)}</h1>"
         f"<p>{len(labels)} scenarios × {_esc(reps)} replications with common random numbers · "
         f"mcsim {_esc(meta.get('mcsim_version', ''))} · {_esc(meta.get('created', ''))}</p>"
-        "<p>Read the numbers as scenarios, not forecasts: most behavioural values are assumptions, and the "
-        "intervals show chance only.</p></header>"
+        "<p>Read the numbers as scenarios, not forecasts: most behavioural values are "
+        f"assumptions{caveat}</p></header>"
         f"<nav>{nav}</nav><main>{body}</main></body></html>"
     )
 
@@ -1036,7 +1089,9 @@ def load_results(out_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]
     meta = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     parquet = out_dir / "kpis.parquet"
     tables = {"kpis": pd.read_parquet(parquet) if parquet.exists() else pd.read_csv(out_dir / "kpis.csv")}
-    for name in ("summary", "differences", "funders"):
+    names = ["summary", "differences", "funders"]
+    names += [f"ensemble_{t}" for t in ("bands", "targets", "ranking", "importance", "trajectories")]
+    for name in names:
         f = out_dir / f"{name}.csv"
         if f.exists():
             tables[name] = pd.read_csv(f, keep_default_na=True)

@@ -125,6 +125,28 @@ def test_validate_and_explain(capsys, tmp_path):
     text = capsys.readouterr().out
     assert "diffusion.worker_q" in text and "assumption" in text and "range" in text
     assert "diffusion.p =" not in text  # diffusion.p is sourced, not an assumption
+    # a table's one range, and what it does to each of its values
+    assert "#   population.size_shares: tempering exponent" in text
+    assert "table providers: factor on seats, teachers, min_cohort" in text
+    assert "table providers: held" in text  # e.g. a provider count: structure, never scaled
+
+
+def test_table_assumption_without_range_clear_error_no_traceback(tmp_path):
+    bad = tmp_path / "table.yaml"
+    bad.write_text(
+        f"extends: {FI}\nname: bad\nemployer:\n  issuer_quality:\n"
+        "    value: {oem: 0.9, private: 0.4}\n    assumption: a guess\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis.cli", "run", str(bad), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert str(bad) in proc.stderr and "employer.issuer_quality" in proc.stderr and "range" in proc.stderr
 
 
 def test_usage_errors(capsys, tmp_path):

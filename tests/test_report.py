@@ -197,6 +197,14 @@ def test_agility_legitimacy_chart_and_plausible_worlds(tmp_path):
     assert 'id="tradeoff"' in html and "tradeoff-chart" in html
     assert "Agility: credentials issued on up-to-date content (%)" in html
     assert "plausible worlds meeting it" in html and "How robust is the ranking?" in html
+    # both bands on the trajectories: chance (replications) and ignorance (plausible worlds)
+    assert html.count("5-95 % of plausible worlds") >= 2 * 10 and "95 % interval" in html
+    assert "intervals show chance only" not in html
+    from analysis.report import report_from_dir
+
+    (out / "report.html").unlink()
+    rebuilt = report_from_dir(out).read_text(encoding="utf-8")  # from the result folder alone
+    assert "5-95 % of plausible worlds" in rebuilt and "plausible worlds meeting it" in rebuilt
 
 
 def test_no_tradeoff_chart_without_content_change():
