@@ -129,3 +129,20 @@ def test_acceptance_that_pays_off_in_hiring_raises_enrolment():
 
     assert mean(3, "enrolments") > mean(0, "enrolments")
     assert mean(3, "hires_with_credential_share") > mean(0, "hires_with_credential_share")
+
+
+def test_exit_weeks_follow_the_weekly_hazard():
+    """Drawing the exit week once (geometric, by inversion) has the law of a Bernoulli draw every week."""
+    from model.compiled import weekly
+    from model.phases.labour import _weeks_until
+    from model.streams import Streams
+
+    n = 200_000
+    weeks = _weeks_until(Streams(3).uniform("test", 0, np.arange(n)), 2.0)
+    p = weekly(2.0)
+    for k in (1, 2, 5, 20, 60):
+        expected = 1.0 - (1.0 - p) ** k
+        se = np.sqrt(expected * (1.0 - expected) / n)
+        assert abs(np.mean(weeks <= k) - expected) < 4.5 * se, k
+    assert weeks.min() >= 1
+    assert (_weeks_until(np.array([1e-12, 0.5]), 0.0) >= 2**30).all()  # no hazard: never

@@ -23,6 +23,7 @@ from model.rules.hazards import (
     sponsorship_probability,
 )
 from model.rules.pathway import next_module
+from model.rules.queues import lexsort
 from model.state import Status, World
 from model.streams import Streams
 
@@ -191,9 +192,8 @@ def _members(world: World, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     w = world.workers
     position = np.full(world.smes.n + 1, -1, dtype=np.int64)  # last slot: no firm (-1)
     position[firms] = np.arange(len(firms))
-    group = position[w.firm]
-    members = np.flatnonzero(group >= 0)
-    return members, group[members]
+    members = np.flatnonzero((position >= 0)[w.firm])  # a one-byte gather over the workers
+    return members, position[w.firm[members]]
 
 
 def _lacking_first_gateway(
@@ -244,7 +244,7 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     firm = w.firm[idle]
     # One nominee per firm: the lowest keyed draw.
     key = s.uniform("nominee", step, idle)
-    order = np.lexsort((key, firm))
+    order = lexsort(key, firm)
     first = np.r_[True, firm[order][1:] != firm[order][:-1]] if len(order) else np.zeros(0, bool)
     pick = order[first]
     idle, mod, rpl, prov, firm = idle[pick], mod[pick], rpl[pick], prov[pick], firm[pick]

@@ -19,6 +19,7 @@ from model.compiled import DAYS_PER_YEAR, Compiled, weekly
 from model.events import Event, EventLog
 from model.params.schema import Flows
 from model.phases.training import leave_pipeline
+from model.rules.queues import lexsort
 from model.state import FIELDS, ActorArrays, Status, World
 from model.streams import Streams
 from model.synthesis import add_entrants, add_firms
@@ -213,7 +214,7 @@ def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     target = _apply(hiring, sm, w.region[seekers], s.uniform("apply", step, seekers), len(c.region_names))
     holder = (w.held[seekers] != 0) & sm.accepts[target]
     score = f.credential_hiring_weight * holder + _gumbel(s.uniform("hire", step, seekers))
-    order = np.lexsort((-score, target))
+    order = lexsort(-score, target)
     t_sorted = target[order]
     first = np.r_[True, t_sorted[1:] != t_sorted[:-1]]
     rank = np.arange(len(order)) - np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))

@@ -11,6 +11,7 @@ import numpy as np
 
 from model.compiled import ASSESSMENTS, Compiled
 from model.events import Event, EventLog
+from model.rules.queues import lexsort
 from model.state import Status, World
 from model.streams import Streams
 
@@ -37,7 +38,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     if len(queue) == 0:
         g.panel_carry = 0.0
         return
-    order = np.lexsort((queue, w.day_due[queue]))
+    order = lexsort(queue, w.day_due[queue])
     n_audit = min(int(np.floor(capacity)), len(queue))
     g.panel_carry = capacity - n_audit if n_audit < len(queue) else 0.0
     done = queue[order[:n_audit]]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.compiled import AGE_BANDS, BANDS, DELIVERIES, PTYPES, Compiled, InstrumentSpec
-from model.rules.queues import cumsum_within
+from model.rules.queues import cumsum_within, lexsort
 from model.state import World
 
 __all__ = ["Quote", "eligibility_context", "quote", "ration", "commit", "release", "payable"]
@@ -186,7 +186,7 @@ def ration(
             continue
         idx = np.flatnonzero(want)
         owner = _owner_ids(world, inst, worker[idx], provider[idx])
-        order = np.lexsort((priority[idx], owner))
+        order = lexsort(priority[idx], owner)
         g, amt = owner[order], q.amount[idx[order], inst.index]
         within = cumsum_within(g, amt)
         balance = _pool(world, inst)[g]

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rank_within", "cumsum_within"]
+__all__ = ["lexsort", "rank_within", "cumsum_within"]
+
+
+def lexsort(*keys: np.ndarray) -> np.ndarray:
+    """``np.lexsort(keys)`` (the last key is the primary one), as a chain of stable argsorts.
+
+    Why: NumPy's lexsort is several times slower than a chain of stable argsorts on large arrays,
+    and ordering candidates is in the weekly loop of every rationing step.
+    """
+    order = np.argsort(keys[0], kind="stable")
+    for key in keys[1:]:
+        order = order[np.argsort(key[order], kind="stable")]
+    return order
 
 
 def rank_within(group: np.ndarray, *keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Order candidates by group then keys; return (order, rank within group in that order)."""
-    order = np.lexsort((*reversed(keys), group)) if keys else np.argsort(group, kind="stable")
+    order = lexsort(*reversed(keys), group) if keys else np.argsort(group, kind="stable")
     g = group[order]
     n = len(g)
     if n == 0:
