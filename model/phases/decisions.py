@@ -23,7 +23,6 @@ from model.rules.hazards import (
     sponsorship_probability,
 )
 from model.rules.pathway import next_module
-from model.rules.queues import lexsort
 from model.state import Status, World
 from model.streams import Streams
 
@@ -135,6 +134,17 @@ class ProviderTable:
         return ProviderTable(cum, ids, far, valid)
 
 
+def _provider_table(world: World, c: Compiled) -> ProviderTable:
+    table = world.scratch.get("provider_table")
+    if table is None:
+        table = world.scratch["provider_table"] = ProviderTable.build(world, c)
+    return table
+
+
+def _table_key(c: Compiled, region: np.ndarray, module: np.ndarray, rpl: np.ndarray | bool) -> np.ndarray:
+    return (region.astype(np.int64) * c.n_modules + module) * 2 + rpl
+
+
 def choose_provider(
     world: World,
     c: Compiled,
@@ -147,10 +157,8 @@ def choose_provider(
 
     Returns (provider id or -1, far). RPL needs a provider whose assessment is moderated.
     """
-    table = world.scratch.get("provider_table")
-    if table is None:
-        table = world.scratch["provider_table"] = ProviderTable.build(world, c)
-    key = (region.astype(np.int64) * c.n_modules + module) * 2 + rpl
+    table = _provider_table(world, c)
+    key = _table_key(c, region, module, rpl)
     pick = (table.cum[key] <= u[:, None]).sum(axis=1)
     out = np.where(table.valid[key], table.ids[key, np.minimum(pick, table.ids.shape[1] - 1)], -1)
     return out, table.far[key] & table.valid[key]
@@ -161,27 +169,36 @@ def _fee(c: Compiled, world: World, module, provider, rpl) -> np.ndarray:
     return base * world.providers.fee_mult[provider]
 
 
-def _candidates(world: World, c: Compiled, s: Streams, step: int, idle: np.ndarray):
-    """Next module, route and provider for idle workers; drops those with nowhere to go.
+def _routes(world: World, c: Compiled, idle: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Next module and route of idle workers who have somewhere to go; drops the others.
 
     RPL is tried first where it applies; a worker for whom no moderated provider offers the
-    module takes the taught route instead.
+    module takes the taught route instead. Needs no draw: whether some provider offers a
+    (region, module, route) is in the provider table.
     """
     w = world.workers
     rpl_possible = c.cfg.pathway.rpl.enabled and bool(world.providers.moderated.any())
     mod, via_rpl = next_module(w.held[idle], w.hv_exp[idle], c.prereq, c.needs_hv, c.rpl_sub, rpl_possible)
     keep = mod >= 0
     idle, mod, via_rpl = idle[keep], mod[keep].astype(np.int64), via_rpl[keep]
-    u = s.uniform("provider", step, idle)
-    prov, far = choose_provider(world, c, w.region[idle], mod, via_rpl, u)
-    retry = via_rpl & (prov < 0)
-    if retry.any():
-        via_rpl = via_rpl & ~retry
-        prov[retry], far[retry] = choose_provider(
-            world, c, w.region[idle[retry]], mod[retry], via_rpl[retry], u[retry]
-        )
-    keep = prov >= 0
-    return idle[keep], mod[keep], via_rpl[keep], prov[keep], far[keep]
+    valid, region = _provider_table(world, c).valid, w.region[idle]
+    via_rpl = via_rpl & valid[_table_key(c, region, mod, True)]
+    keep = via_rpl | valid[_table_key(c, region, mod, False)]
+    return idle[keep], mod[keep], via_rpl[keep]
+
+
+def _providers(world: World, c: Compiled, s: Streams, step: int, idle, mod, via_rpl):
+    """Each worker's provider for their route (``_routes`` guarantees one exists), and whether it is far."""
+    return choose_provider(
+        world, c, world.workers.region[idle], mod, via_rpl, s.uniform("provider", step, idle)
+    )
+
+
+def _candidates(world: World, c: Compiled, s: Streams, step: int, idle: np.ndarray):
+    """Next module, route and provider for idle workers; drops those with nowhere to go."""
+    idle, mod, via_rpl = _routes(world, c, idle)
+    prov, far = _providers(world, c, s, step, idle, mod, via_rpl)
+    return idle, mod, via_rpl, prov, far
 
 
 def _members(world: World, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -240,14 +257,14 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     members, group = _members(world, maybe)
     gap_of_maybe = _lacking_first_gateway(world, maybe, members, group)
     pool = members[idle_mask[members]]
-    idle, mod, rpl, prov, _far = _candidates(world, c, s, step, pool)
+    idle, mod, rpl = _routes(world, c, pool)
     firm = w.firm[idle]
-    # One nominee per firm: the lowest keyed draw.
-    key = s.uniform("nominee", step, idle)
-    order = lexsort(key, firm)
+    # One nominee per firm: the lowest keyed draw (firm + key/2 sorts by firm, then by key).
+    order = np.argsort(firm + 0.5 * s.uniform("nominee", step, idle))
     first = np.r_[True, firm[order][1:] != firm[order][:-1]] if len(order) else np.zeros(0, bool)
     pick = order[first]
-    idle, mod, rpl, prov, firm = idle[pick], mod[pick], rpl[pick], prov[pick], firm[pick]
+    idle, mod, rpl, firm = idle[pick], mod[pick], rpl[pick], firm[pick]
+    prov, _far = _providers(world, c, s, step, idle, mod, rpl)
     # Need: EV work in the firm's mix times the share of its staff still able to progress.
     gap = gap_of_maybe[np.searchsorted(maybe, firm)]  # ``maybe`` is sorted: it comes from flatnonzero
     need = np.minimum(1.0, emp.need_weight * c.ev_share(step) * sm.ev_mult[firm]) * (0.5 + 0.5 * gap)
