@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.sweep_spec import SpecError, SweepSpec, load_spec, override_text
+from analysis.sweep_spec import SpecError, SweepSpec, load_spec
 from model import __version__
 from model.api import simulate
 from model.kpis import KPI_NAMES
-from model.params import ScenarioError, load_scenario
+from model.params import ScenarioError, load_scenario, override_text
 from model.streams import derive_seed
 
 __all__ = [

@@ -45,7 +45,7 @@ import yaml
 from scipy.stats import qmc
 
 from model.kpis import KPI_NAMES
-from model.params import LoadedScenario, ScenarioError, load_scenario
+from model.params import LoadedScenario, ScenarioError, load_scenario, override_text
 from model.streams import derive_seed
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
     "SweepSpec",
     "DesignPoint",
     "load_spec",
-    "override_text",
     "canonical_key",
     "point_id",
     "SAMPLERS",
@@ -95,15 +94,6 @@ def canonical_key(dotted: str) -> str:
             continue
         out += f"[{chunk}]" if chunk.isdigit() else (f".{chunk}" if out else chunk)
     return out
-
-
-def override_text(key: str, value: Any) -> str:
-    """One ``--set`` override whose value the loader reads back exactly.
-
-    JSON is a subset of YAML: strings stay strings (``"no"`` is not read as ``False``), floats keep
-    every digit.
-    """
-    return f"{key}={json.dumps(value)}"
 
 
 def point_id(values: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from model.compiled import Compiled, compile_scenario
 from model.engines import run_engine
 from model.funders import breakdown, instrument_figures, ledger, overheads
 from model.kpis import compute_kpis, deadweight_series
-from model.params import LoadedScenario, Scenario, load_scenario
+from model.params import LoadedScenario, Scenario, load_scenario, override_text
 
 __all__ = ["RunOutput", "simulate", "run", "without_instruments", "DEFAULT_ENGINE_THRESHOLD"]
 
@@ -115,5 +115,5 @@ def run(params: dict, seed: int) -> dict[str, float]:
     path = params.pop("scenario")
     engine = params.pop("engine", "vector")
     deadweight = bool(params.pop("deadweight", True))
-    loaded: LoadedScenario = load_scenario(path, [f"{k}={v}" for k, v in params.items()])
+    loaded: LoadedScenario = load_scenario(path, [override_text(k, v) for k, v in params.items()])
     return simulate(loaded.config, seed, engine, deadweight=deadweight).whole

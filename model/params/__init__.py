@@ -1,6 +1,6 @@
 """Scenario parameters: schema, provenance and the YAML loader."""
 
-from model.params.loader import LoadedScenario, ScenarioError, load_scenario, scenario_hash
+from model.params.loader import LoadedScenario, ScenarioError, load_scenario, override_text, scenario_hash
 from model.params.provenance import Provenance
 from model.params.schema import SIZE_BANDS, Scenario
 
@@ -11,5 +11,6 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "load_scenario",
+    "override_text",
     "scenario_hash",
 ]

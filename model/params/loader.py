@@ -262,6 +262,15 @@ def _split_path(dotted: str) -> list[str | int]:
     return parts
 
 
+def override_text(key: str, value: Any) -> str:
+    """One ``--set`` override whose value ``parse_override`` reads back exactly.
+
+    JSON is a subset of YAML: strings stay strings (``"no"`` is not read as ``False``), floats keep
+    every digit.
+    """
+    return f"{key}={json.dumps(value)}"
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse one ``--set dotted.key=value``; the value is read as YAML (numbers, bools, lists)."""
     if "=" not in text:
