@@ -404,7 +404,8 @@ class Ensemble:
             *(f"  {k}" for k in plain),
             "",
             "Numbers no range acts on (calendar weeks, structure such as provider counts, a record's fields "
-            f"other than its table's magnitude, a range collapsed to one value): {len(numeric)}",
+            "other than its table's magnitude, a share table with one share, a range collapsed to one value):"
+            f" {len(numeric)}",
             *(f"  {k} = {values.get(k)!r}" for k in numeric),
         ]
         return "\n".join(lines) + "\n"

@@ -128,7 +128,7 @@ def test_validate_and_explain(capsys, tmp_path):
     # a table's one range, and what it does to each of its values
     assert "#   population.size_shares: tempering exponent" in text
     assert "table providers: factor on seats, teachers, min_cohort" in text
-    assert "table providers: held" in text  # e.g. a provider count: structure, never scaled
+    assert "table providers: not a number, held" in text  # e.g. a provider's delivery mode
 
 
 def test_table_assumption_without_range_clear_error_no_traceback(tmp_path):
