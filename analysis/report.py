@@ -581,7 +581,8 @@ def _ensemble_html(tables: Mapping[str, pd.DataFrame]) -> str:
             f"<table><tr><th>KPI</th><th>assumption</th><th>share</th></tr>{nxt}</table>"
         )
     return (
-        "<p class='note'>Each plausible world samples every ranged assumption; all scenarios run in the same "
+        "<p class='note'>Each plausible world samples every ranged assumption (a whole table, such as firm "
+        "size shares or provider seats, as one factor or tempering exponent); all scenarios run in the same "
         "worlds with the same seeds. These bands include what we do not know, not just chance.</p>"
         f"<table><tr><th>scenario</th><th>target</th><th>plausible worlds meeting it</th></tr>{rows}</table>"
         "<h3>Bands over plausible worlds (5 %, median, 95 %)</h3>"
