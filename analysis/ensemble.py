@@ -172,7 +172,8 @@ class Ensemble:
     fixed: list[str] = field(default_factory=list)
     seconds: float = 0.0
     uncertainties: list[Uncertainty] = field(default_factory=list)
-    weekly: dict[tuple[str, int], list[np.ndarray]] = field(default_factory=dict, repr=False)
+    #: per (scenario, member): running sum over seeds of the weekly KPIs and how many were defined
+    weekly: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def sample(self) -> Ensemble:
         """Latin hypercube over the first scenario's sampled assumptions (clears old results)."""
@@ -215,7 +216,12 @@ class Ensemble:
         def keep(label: str, m: int, r: int, result: tuple[dict[str, float], np.ndarray]) -> None:
             whole, weekly = result
             rows.append({"scenario": label, "member": m, "rep": r, **whole})
-            self.weekly.setdefault((label, m), []).append(weekly)
+            total, count = self.weekly.setdefault(
+                (label, m), (np.zeros(weekly.shape, np.float32), np.zeros(weekly.shape, np.uint16))
+            )
+            defined = np.isfinite(weekly)
+            total += np.where(defined, weekly, 0.0).astype(np.float32)
+            count += defined
             if on_done:
                 on_done()
 
@@ -268,12 +274,13 @@ class Ensemble:
             return pd.DataFrame(columns=cols)
         parts = []
         for label in self.labels:
-            worlds = [np.stack(v) for (lb, _), v in sorted(self.weekly.items()) if lb == label]
+            worlds = [v for (lb, _), v in sorted(self.weekly.items()) if lb == label]
             if not worlds:
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN weeks of undefined ratios
-                means = np.stack([np.nanmean(w, axis=0) for w in worlds])  # members x steps x KPIs
+                # members x steps x KPIs: each member's mean over its seeds (NaN where none defined)
+                means = np.stack([np.where(n > 0, t / np.maximum(n, 1), np.nan) for t, n in worlds])
                 q = np.nanquantile(means, [0.05, 0.5, 0.95], axis=0)  # 3 x steps x KPIs
             steps, n_kpi = means.shape[1], means.shape[2]
             parts.append(
