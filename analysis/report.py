@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,8 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 from scipy import stats
 
-from model.kpis import KPI, KPIS
+from analysis.targets import TARGETS, Target
+from model.kpis import FUNNEL, KPI, KPIS
 from model.params import LoadedScenario
 
 __all__ = [
@@ -58,24 +58,6 @@ __all__ = [
 
 _KPI = {k.name: k for k in KPIS}
 
-
-@dataclass(frozen=True)
-class Target:
-    """A numeric KPI target from the evidence: ``value`` with ``op`` (``>=`` or ``<=``)."""
-
-    op: str
-    value: float
-    text: str
-
-    def met(self, x: float) -> bool:
-        """Whether ``x`` meets the target."""
-        return x >= self.value if self.op == ">=" else x <= self.value
-
-
-#: Targets drawn on the charts and used for colouring (only those the evidence states).
-TARGETS: dict[str, Target] = {
-    "women_share": Target(">=", 0.10, "at least 10 % women among learners (pilot KPI, report L698)"),
-}
 
 #: The KPIs on slides and dashboard cards, in this order.
 HEADLINE = (
@@ -873,6 +855,78 @@ def _funders_html(tables: Mapping[str, pd.DataFrame]) -> str:
     return "".join(parts)
 
 
+def funnel_figure(funnel: pd.DataFrame) -> go.Figure:
+    """People reaching each stage, per scenario (grouped bars on a log scale: stages differ by orders)."""
+    fig = go.Figure()
+    for i, (label, grp) in enumerate(funnel.groupby("scenario", sort=False)):
+        g = grp.set_index("stage").reindex(list(FUNNEL))
+        err_hi = (g["hi"] - g["mean"]).to_numpy(float)
+        err_lo = (g["mean"] - g["lo"]).to_numpy(float)
+        fig.add_trace(
+            go.Bar(
+                x=[s.capitalize() for s in FUNNEL],
+                y=g["mean"],
+                name=label,
+                marker_color=_colour(i),
+                error_y={"type": "data", "array": err_hi, "arrayminus": err_lo, "visible": True},
+                hovertemplate="%{x}: %{y:,.0f} people<extra>" + _esc(label) + "</extra>",
+            )
+        )
+    _layout(fig, "Funnel: people reaching each stage over the run", "", "people (real sector, log scale)")
+    fig.update_layout(barmode="group", yaxis_type="log")
+    return fig
+
+
+def _funnel_html(tables: Mapping[str, pd.DataFrame]) -> str:
+    funnel, ttt = tables.get("funnel"), tables.get("time_to_target")
+    parts = []
+    if funnel is not None and not funnel.empty:
+        head = "".join(f"<th>{_esc(s)}</th>" for s in FUNNEL)
+        rows = []
+        for label, grp in funnel.groupby("scenario", sort=False):
+            g = grp.set_index("stage")
+            cells = []
+            for stage in FUNNEL:
+                r = g.loc[stage]
+                conv = r.get("share_of_previous", np.nan)
+                ci = f"[{r['lo']:,.0f}, {r['hi']:,.0f}]" + (
+                    f" · {conv:.0%} of previous" if np.isfinite(conv) else ""
+                )
+                cells.append(_numcell(f"{r['mean']:,.0f}", ci))
+            rows.append(f"<tr><td>{_esc(label)}</td>{''.join(cells)}</tr>")
+        parts.append(
+            '<p class="note">Distinct people who reach each stage at some time in the run, at the scale of '
+            "the real sector: heard of micro-credentials, enrolled, earned a credential, and had it accepted "
+            "(their employer accepted micro-credentials when it was issued, or a firm accepting them hired "
+            "them with it). Mean over replications with the 95 % interval, and the share of the previous "
+            "stage.</p>"
+            + _figure_html(funnel_figure(funnel), "fig-funnel")
+            + f'<table id="funnel-table"><tr><th>scenario</th>{head}</tr>{"".join(rows)}</table>'
+        )
+    if ttt is not None and not ttt.empty:
+        rows = []
+        for _, r in ttt.iterrows():
+            target = TARGETS.get(r["kpi"])
+            what = target.text if target else r["kpi"]
+            if r["reached_share"] > 0:
+                when = f"week {r['weeks_median']:.0f} (5–95 %: {r['weeks_q05']:.0f}–{r['weeks_q95']:.0f})"
+            else:
+                when = "not within the run"
+            rows.append(
+                f"<tr><td>{_esc(r['scenario'])}</td><td>{_esc(what)}</td>"
+                f'<td class="num">{r["reached_share"]:.0%} of {int(r["runs"])}</td><td>{_esc(when)}</td></tr>'
+            )
+        parts.append(
+            "<h3>Time to target</h3>"
+            '<p class="note">A target counts as reached in the first week from which it holds to the end '
+            "of the run (an early spike that is lost does not count). Median week over the runs that reach "
+            "it.</p>"
+            '<table id="time-to-target"><tr><th>scenario</th><th>target</th><th>runs reaching it</th>'
+            f"<th>reached and held from</th></tr>{''.join(rows)}</table>"
+        )
+    return "".join(parts) or '<p class="note">No funnel in these results (made by an older mcsim).</p>'
+
+
 def _parameters_html(scenarios: Sequence[LoadedScenario] | None, labels: Sequence[str]) -> str:
     if not scenarios:
         return '<p class="note">The scenario files were not available when this report was built.</p>'
@@ -1042,6 +1096,7 @@ def build_report(
             )
         )
     sections += [
+        ("funnel", "Funnel and time to target", _funnel_html(tables)),
         ("uncertainty", "Chance and ignorance: plausible worlds", _ensemble_html(tables)),
         ("funders", "Funders' figures", _funders_html(tables)),
         ("parameters", "What differs between the scenarios", _parameters_html(scenarios, labels)),
@@ -1090,7 +1145,7 @@ def load_results(out_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]
     meta = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     parquet = out_dir / "kpis.parquet"
     tables = {"kpis": pd.read_parquet(parquet) if parquet.exists() else pd.read_csv(out_dir / "kpis.csv")}
-    names = ["summary", "differences", "funders"]
+    names = ["summary", "differences", "funders", "funnel", "time_to_target"]
     names += [f"ensemble_{t}" for t in ("bands", "targets", "ranking", "importance", "trajectories")]
     for name in names:
         f = out_dir / f"{name}.csv"

@@ -52,6 +52,7 @@ def test_report_is_written_and_self_contained(results):
         "trajectories",
         "differences",
         "funders",
+        "funnel",
         "parameters",
         "assumptions",
         "manifest",
@@ -133,11 +134,26 @@ def test_parameters_that_differ():
     assert row["2:value"] == "5.0" and row["2:kind"] == "lever"
 
 
+def test_funnel_and_time_to_target_are_reported(results):
+    """Workshops read the funnel per scenario and when each target is reached (DESIGN §3)."""
+    page = (results / "report.html").read_text(encoding="utf-8")
+    tables, _ = load_results(results)
+    funnel = tables["funnel"]
+    assert 'id="fig-funnel"' in page and 'id="funnel-table"' in page and 'id="time-to-target"' in page
+    table = page[page.index('id="funnel-table"') : page.index("</table>", page.index('id="funnel-table"'))]
+    for scenario, grp in funnel.groupby("scenario"):
+        assert scenario in table
+        aware = grp.loc[grp["stage"] == "aware", "mean"].iloc[0]
+        assert f"{aware:,.0f}" in table  # the numbers shown are the table's
+    assert "at least 10 % women" in page
+
+
 def test_report_from_an_existing_folder(results, tmp_path):
     (results / "report.html").unlink()
     path = report_from_dir(results, title="Rebuilt")
     page = path.read_text(encoding="utf-8")
     assert "<title>Rebuilt</title>" in page and "outreach.women.p_multiplier" in page
+    assert 'id="funnel-table"' in page  # the funnel comes back from funnel.csv
 
 
 def test_nan_kpis_do_not_break_the_report(results):
