@@ -31,6 +31,7 @@ from analysis.options import add_overrides
 from analysis.outputs import OutputError, finish_out, manifest, prepare_out, write_results
 from analysis.report import workshop_title, write_report
 from analysis.sweep import SpecError, SweepError, sweep_command
+from analysis.targets import Target, resolve_targets, targets_from_meta, targets_to_meta
 from analysis.workshop import WorkshopError, expand_paths
 from model import __version__
 from model.kpis import KPI_NAMES
@@ -97,6 +98,15 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ensemble-reps", type=int, default=2, metavar="R", help="seeds per ensemble member (default 2)"
     )
+    p.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        dest="targets",
+        metavar="KPI>=VALUE",
+        help="a target to colour, count worlds and time against, e.g. spend_per_credential_eur<=1500 "
+        "(repeatable; adds to the evidence's women_share>=0.1, or replaces it)",
+    )
     p.add_argument("--report", action="store_true", help="also write report.html (self-contained, offline)")
     p.add_argument("--images", action="store_true", help="also write PNG/SVG of the main charts (images/)")
 
@@ -157,6 +167,12 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
         raise UsageError("--reps must be at least 1")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    targets = getattr(args, "resolved_targets", None)  # rerun: the manifest's own
+    if targets is None:
+        try:
+            targets = resolve_targets(getattr(args, "targets", []))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     loaded = _load_all(paths, args.overrides)
     if args.explain:
         for ls in loaded:
@@ -176,9 +192,10 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
         exp.run(jobs=args.jobs, on_done=bar.update)
     seconds = time.perf_counter() - t0
     meta = manifest(exp, sys.argv, seconds, args.overrides)
+    meta["targets"] = targets_to_meta(targets)
     tables = write_results(exp, staging, meta)
     if getattr(args, "ensemble", 0):
-        tables |= _run_ensemble(args, exp, staging)
+        tables |= _run_ensemble(args, exp, staging, targets)
     finish_out(staging, args.out)
     _print_summary(tables)
     _print_differences(tables)
@@ -188,7 +205,9 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
     return args.out
 
 
-def _run_ensemble(args: argparse.Namespace, exp: Experiment, staging: Path) -> dict:
+def _run_ensemble(
+    args: argparse.Namespace, exp: Experiment, staging: Path, targets: dict[str, Target]
+) -> dict:
     """Ensemble over the assumption ranges × seeds (chance and ignorance), into the results."""
     from analysis.ensemble import Ensemble
 
@@ -201,6 +220,7 @@ def _run_ensemble(args: argparse.Namespace, exp: Experiment, staging: Path) -> d
         reps=args.ensemble_reps,
         seed=args.seed,
         overrides=args.overrides,
+        targets_to_meet=targets,
     ).sample()
     total = ens.members * ens.reps * len(exp.results)
     with tqdm(total=total, desc="ensemble", unit="run", file=sys.stderr, disable=None) as bar:
@@ -231,7 +251,7 @@ def _workshop_outputs(
         print(f"Report: {path.resolve()}")
     if getattr(args, "images", False):
         try:
-            images = write_images(args.out, tables)
+            images = write_images(args.out, tables, targets=targets_from_meta(meta))
             print(f"Images: {len(images)} files in {images[0].parent.resolve()}")
         except ImageError as exc:
             print(f"mcsim: warning: {exc}; the results and the report are complete", file=sys.stderr)
@@ -300,6 +320,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
         events=False,
         no_deadweight=not meta.get("deadweight", True),
         explain=False,
+        resolved_targets=targets_from_meta(meta),
     )
     _execute(ns, paths)
     return 0

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 from scipy.stats import qmc
 
-from analysis.report import TARGETS
+from analysis.targets import TARGETS, Target
 from model.api import simulate
 from model.kpis import KPI_NAMES, KPIS
 from model.params import LoadedScenario, load_scenario, tables
@@ -167,6 +167,7 @@ class Ensemble:
     reps: int = 2
     seed: int = 1
     overrides: list[str] = field(default_factory=list)
+    targets_to_meet: dict[str, Target] = field(default_factory=lambda: dict(TARGETS))
     design: pd.DataFrame | None = None
     runs: pd.DataFrame | None = None
     fixed: list[str] = field(default_factory=list)
@@ -302,7 +303,7 @@ class Ensemble:
         """Share of plausible worlds (members) in which each scenario meets each target."""
         means = self.member_means()
         rows = []
-        for kpi, t in TARGETS.items():
+        for kpi, t in self.targets_to_meet.items():
             for scenario, grp in means.groupby("scenario", sort=False):
                 v = grp[kpi].to_numpy(float)
                 met = np.array([np.isfinite(x) and t.met(x) for x in v])

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.io as pio
 
 from analysis.report import HEADLINE, difference_figure, funders_figure, scorecard_figure, trajectory_figure
+from analysis.targets import TARGETS, Target
 
 __all__ = ["ImageError", "find_browser", "main_figures", "write_images"]
 
@@ -35,17 +36,19 @@ def find_browser() -> str | None:
     return next((p for p in map(shutil.which, _CANDIDATES) if p), None)
 
 
-def main_figures(tables: Mapping[str, pd.DataFrame]) -> dict[str, object]:
+def main_figures(
+    tables: Mapping[str, pd.DataFrame], targets: Mapping[str, Target] = TARGETS
+) -> dict[str, object]:
     """The slide charts by file stem: scorecard, headline trajectories and differences, funders."""
     summary, kpis = tables["summary"], tables["kpis"]
     diff = tables.get("differences")
     diff = diff if diff is not None and not diff.empty else None
     names = [n for n in HEADLINE if n in set(summary["kpi"])]
     labels = list(dict.fromkeys(summary["scenario"]))
-    figs: dict[str, object] = {"scorecard": scorecard_figure(summary, diff, names)}
+    figs: dict[str, object] = {"scorecard": scorecard_figure(summary, diff, names, targets)}
     worlds = tables.get("ensemble_trajectories")
     for n in names:
-        figs[f"trajectory_{n}"] = trajectory_figure(kpis, n, labels, worlds)
+        figs[f"trajectory_{n}"] = trajectory_figure(kpis, n, labels, worlds, targets)
     if diff is not None:
         for n in names:
             if diff.loc[diff["kpi"] == n, "diff"].notna().any():
@@ -55,7 +58,10 @@ def main_figures(tables: Mapping[str, pd.DataFrame]) -> dict[str, object]:
 
 
 def write_images(
-    out_dir: Path, tables: Mapping[str, pd.DataFrame], formats: Sequence[str] = ("png", "svg")
+    out_dir: Path,
+    tables: Mapping[str, pd.DataFrame],
+    formats: Sequence[str] = ("png", "svg"),
+    targets: Mapping[str, Target] = TARGETS,
 ) -> list[Path]:
     """Write the main charts into ``out_dir/images/`` in each format; returns the paths.
 
@@ -75,7 +81,7 @@ def write_images(
         raise ImageError("static images need kaleido >= 1 (pip install 'kaleido>=1')") from None
     folder = Path(out_dir) / "images"
     folder.mkdir(parents=True, exist_ok=True)
-    figs = main_figures(tables)
+    figs = main_figures(tables, targets)
     paths = [folder / f"{stem}.{fmt}" for fmt in formats for stem in figs]
     ordered = [figs[p.stem] for p in paths]
     widths = [1400 if p.stem in ("scorecard", "funders") else 900 for p in paths]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from analysis.experiment import Experiment
 from analysis.summary import differences, interval, summarise, summarise_funnel
-from analysis.targets import summarise_time_to_target, time_to_target
+from analysis.targets import summarise_time_to_target, targets_from_meta, time_to_target
 from model import __version__
 from model.funders import FUNDER_METRICS
 
@@ -172,7 +172,7 @@ def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[
     tables = {"kpis": kpis, "runs": whole, "summary": summary}
     tables["funnel"] = summarise_funnel(whole)
     tables["funnel"].to_csv(staging / "funnel.csv", index=False)
-    per_run = time_to_target(kpis)
+    per_run = time_to_target(kpis, targets_from_meta(meta))
     horizons = {r.label: r.loaded.config.horizon_weeks for r in exp.results}
     tables["time_to_target"] = summarise_time_to_target(per_run, horizons)
     tables["time_to_target"].to_csv(staging / "time_to_target.csv", index=False)

@@ -7,11 +7,12 @@ survives both. Everything shown comes from the tables ``write_results`` returns 
 scenarios. Chart builders are small functions returning ``plotly`` figures, so the dashboard and the
 slide images (``analysis.images``) draw the same charts.
 
-Colours: women's share has a numeric target (at least 10 % women among learners, report L698); it is
-coloured against the target. No other KPI has a numeric target in the evidence, so those are
-coloured by their declared direction (``KPI.direction``) relative to the baseline: green when the
-95 % interval of the paired difference lies on the better side of zero, red when on the worse side,
-grey when the interval includes zero. The report says so in words.
+Colours: a KPI with a target is coloured against it — the evidence states one (at least 10 % women
+among learners, report L698) and ``--target`` adds a workshop's or funder's own, kept in the
+manifest so a rebuilt report uses the same. Every other KPI is coloured by its declared direction
+(``KPI.direction``) relative to the baseline: green when the 95 % interval of the paired difference
+lies on the better side of zero, red when on the worse side, grey when the interval includes zero.
+The report says so in words.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 from scipy import stats
 
-from analysis.targets import TARGETS, Target
+from analysis.targets import TARGETS, Target, targets_from_meta
 from model.kpis import FUNNEL, KPI, KPIS
 from model.params import LoadedScenario
 
@@ -194,7 +195,9 @@ def _esc(x: Any) -> str:
 
 
 # -- colours ----------------------------------------------------------------------------------------
-def status(kpi: str, mean: float, lo: float, hi: float, *, diff: bool) -> str:
+def status(
+    kpi: str, mean: float, lo: float, hi: float, *, diff: bool, targets: Mapping[str, Target] = TARGETS
+) -> str:
     """Colour class of a cell.
 
     For a KPI with a target (``diff=False``, the scenario's own value): ``meets`` when the whole
@@ -203,7 +206,7 @@ def status(kpi: str, mean: float, lo: float, hi: float, *, diff: bool) -> str:
     when the interval excludes zero, ``unclear`` when it includes zero, ``""`` for info KPIs.
     """
     if not diff:
-        t = TARGETS.get(kpi)
+        t = targets.get(kpi)
         if t is None or not np.isfinite(mean):
             return ""
         lo_, hi_ = (lo, hi) if np.isfinite(lo) and np.isfinite(hi) else (mean, mean)
@@ -308,8 +311,8 @@ def _band_traces(fig: go.Figure, sub: pd.DataFrame, label: str, colour: str, sca
     )
 
 
-def _target_line(fig: go.Figure, name: str) -> None:
-    t = TARGETS.get(name)
+def _target_line(fig: go.Figure, name: str, targets: Mapping[str, Target]) -> None:
+    t = targets.get(name)
     if t is not None:
         fig.add_hline(
             y=t.value * _scale(name),
@@ -341,7 +344,9 @@ def _ensemble_traces(fig: go.Figure, sub: pd.DataFrame, label: str, colour: str,
     )
 
 
-def _y_range(bands: pd.DataFrame, name: str, worlds: pd.DataFrame | None = None) -> list[float]:
+def _y_range(
+    bands: pd.DataFrame, name: str, worlds: pd.DataFrame | None, targets: Mapping[str, Target]
+) -> list[float]:
     """From 0 to a little above the bulk of the bands.
 
     Early weeks with a handful of events (a ratio over two enrolments) must not squash the chart.
@@ -350,7 +355,7 @@ def _y_range(bands: pd.DataFrame, name: str, worlds: pd.DataFrame | None = None)
     if worlds is not None and len(worlds):
         hi = pd.concat([hi, worlds["q95"].dropna()], ignore_index=True)
     top = float(max(np.quantile(hi, 0.97) if len(hi) else 0.0, bands["mean"].max(skipna=True) or 0.0))
-    t = TARGETS.get(name)
+    t = targets.get(name)
     top = max(top, t.value * 1.2 if t else 0.0) * 1.08 or 1.0
     return [0.0, top * _scale(name)]
 
@@ -360,6 +365,7 @@ def trajectory_figure(
     name: str,
     labels: Sequence[str] | None = None,
     worlds: pd.DataFrame | None = None,
+    targets: Mapping[str, Target] = TARGETS,
 ) -> go.Figure:
     """Mean trajectory of one KPI per scenario, with its 95 % interval band and any target.
 
@@ -374,8 +380,8 @@ def trajectory_figure(
         if mine is not None:
             _ensemble_traces(fig, mine[mine["scenario"] == label], label, _colour(i), _scale(name))
         _band_traces(fig, bands[bands["scenario"] == label], label, _colour(i), _scale(name))
-    _target_line(fig, name)
-    fig.update_yaxes(range=_y_range(bands, name, mine))
+    _target_line(fig, name, targets)
+    fig.update_yaxes(range=_y_range(bands, name, mine, targets))
     k = _KPI.get(name)
     cumulative = bool(k and k.kind == "flow")
     title = kpi_title(name) + (" (total since the start)" if cumulative else "")
@@ -573,7 +579,12 @@ def _ensemble_html(tables: Mapping[str, pd.DataFrame]) -> str:
     )
 
 
-def scorecard_figure(summary: pd.DataFrame, diff: pd.DataFrame | None, names: Sequence[str]) -> go.Figure:
+def scorecard_figure(
+    summary: pd.DataFrame,
+    diff: pd.DataFrame | None,
+    names: Sequence[str],
+    targets: Mapping[str, Target] = TARGETS,
+) -> go.Figure:
     """The scorecard as a coloured grid (for slides): KPIs × scenarios, mean and interval."""
     labels = _labels(summary)
     z, text = [], []
@@ -581,7 +592,7 @@ def scorecard_figure(summary: pd.DataFrame, diff: pd.DataFrame | None, names: Se
     for name in names:
         row_z, row_t = [], []
         for label in labels:
-            st, cell = _cell(summary, diff, name, label)
+            st, cell = _cell(summary, diff, name, label, targets)
             row_z.append(codes[st])
             row_t.append(cell.replace("\n", "<br>"))
         z.append(row_z)
@@ -637,13 +648,15 @@ def _row(table: pd.DataFrame, label: str, name: str, col: str = "scenario") -> p
     return r.iloc[0] if len(r) else None
 
 
-def _cell(summary: pd.DataFrame, diff: pd.DataFrame | None, name: str, label: str) -> tuple[str, str]:
+def _cell(
+    summary: pd.DataFrame, diff: pd.DataFrame | None, name: str, label: str, targets: Mapping[str, Target]
+) -> tuple[str, str]:
     r = _row(summary, label, name)
     if r is None:
         return "", "n/a"
     lo, hi = possible(name, r["lo"], r["hi"])
     text = f"{_num(r['mean'], name)}\n[{_num(lo, name)}, {_num(hi, name)}]"
-    st = status(name, r["mean"], lo, hi, diff=False)
+    st = status(name, r["mean"], lo, hi, diff=False, targets=targets)
     if not st and diff is not None:
         d = _row(diff, label, name)
         if d is not None:
@@ -731,7 +744,15 @@ def _numcell(value: str, ci: str, st: str = "", attrs: str = "") -> str:
 _BETTER = {"max": "higher is better", "min": "lower is better", "info": "for information"}
 
 
-def _scorecard_html(summary: pd.DataFrame, diff: pd.DataFrame | None) -> str:
+def _targets_sentence(targets: Mapping[str, Target]) -> str:
+    """Which KPIs are coloured against a target, and where each target comes from."""
+    if not targets:
+        return "No KPI has a target here."
+    parts = [f"{kpi_title(k)} ({t.text})" for k, t in targets.items()]
+    return "Coloured against a target: " + "; ".join(parts) + "."
+
+
+def _scorecard_html(summary: pd.DataFrame, diff: pd.DataFrame | None, targets: Mapping[str, Target]) -> str:
     labels = _labels(summary)
     names = [k.name for k in _kpis_in(summary)]
     head = "".join(
@@ -744,7 +765,7 @@ def _scorecard_html(summary: pd.DataFrame, diff: pd.DataFrame | None) -> str:
             k = _KPI[name]
             cells = []
             for label in labels:
-                st, text = _cell(summary, diff, name, label)
+                st, text = _cell(summary, diff, name, label, targets)
                 mean, ci = text.split("\n")
                 tip = ""
                 d = _row(diff, label, name) if diff is not None else None
@@ -753,7 +774,7 @@ def _scorecard_html(summary: pd.DataFrame, diff: pd.DataFrame | None) -> str:
                     tip = f"change against baseline: {change} {_ci(d['lo'], d['hi'], name, True)}"
                 attrs = f' title="{_esc(tip)}" data-kpi="{_esc(name)}" data-scenario="{_esc(label)}"'
                 cells.append(_numcell(mean, ci, st, attrs))
-            target = TARGETS.get(name)
+            target = targets.get(name)
             extra = f"<br><small>target: {_esc(target.text)}</small>" if target else ""
             rows.append(
                 f"<tr><td>{_esc(kpi_title(name))} <small>({_esc(axis_label(name))}; {_esc(name)}, "
@@ -772,10 +793,9 @@ def _scorecard_html(summary: pd.DataFrame, diff: pd.DataFrame | None) -> str:
         '<div class="note">Each cell: mean over the replications and, below, the 95 % interval of that mean. '
         "Stocks are read at the horizon, flows are totals over the horizon, ratios are whole-run ratios; "
         "intervals are cut at what is possible (no count below 0, no share above 100 %). "
-        "Women's share is coloured against its target (at least 10 %, report L698). No other KPI has a "
-        "numeric target in the evidence, so the others are coloured by which way is better, against the "
-        "baseline: green or red only when the 95 % interval of the paired difference excludes zero. Hover "
-        "a cell for its difference from the baseline.</div>"
+        f"{_targets_sentence(targets)} KPIs without a target are coloured by which way is better, against "
+        "the baseline: green or red only when the 95 % interval of the paired difference excludes zero. "
+        "Hover a cell for its difference from the baseline.</div>"
         f'<p class="legend">{legend}</p>'
         f'<table id="scorecard"><tr><th>KPI</th>{head}</tr>{"".join(rows)}</table>'
     )
@@ -877,7 +897,7 @@ def funnel_figure(funnel: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def _funnel_html(tables: Mapping[str, pd.DataFrame]) -> str:
+def _funnel_html(tables: Mapping[str, pd.DataFrame], targets: Mapping[str, Target]) -> str:
     funnel, ttt = tables.get("funnel"), tables.get("time_to_target")
     parts = []
     if funnel is not None and not funnel.empty:
@@ -906,7 +926,7 @@ def _funnel_html(tables: Mapping[str, pd.DataFrame]) -> str:
     if ttt is not None and not ttt.empty:
         rows = []
         for _, r in ttt.iterrows():
-            target = TARGETS.get(r["kpi"])
+            target = targets.get(r["kpi"])
             what = target.text if target else r["kpi"]
             if r["reached_share"] > 0:
                 when = f"week {r['weeks_median']:.0f} (5–95 %: {r['weeks_q05']:.0f}–{r['weeks_q95']:.0f})"
@@ -1039,19 +1059,22 @@ def build_report(
     names = [k.name for k in _kpis_in(summary)]
     title = title or "Scenario comparison: " + ", ".join(labels)
     reps = meta.get("reps", "?")
+    targets = targets_from_meta(meta)
     worlds = tables.get("ensemble_trajectories")
     worlds = worlds if worlds is not None and not worlds.empty else None
     traj = []
     for group, members in _grouped(names):
         drawn = [n for n in members if np.isfinite(kpis[n].to_numpy(float)).any()]
-        charts = "".join(_figure_html(trajectory_figure(kpis, n, labels, worlds), f"traj-{n}") for n in drawn)
+        charts = "".join(
+            _figure_html(trajectory_figure(kpis, n, labels, worlds, targets), f"traj-{n}") for n in drawn
+        )
         empty = [kpi_title(n) for n in members if n not in drawn]
         note = f"<p><small>Not defined in any run (nothing to measure yet): {_esc('; '.join(empty))}."
         note += "</small></p>"
         traj.append(f"<h3>{_esc(group)}</h3><div class='grid'>{charts}</div>{note if empty else ''}")
     sections = [
         ("scenarios", "Scenarios", _scenarios_html(meta, scenarios)),
-        ("scorecard", "KPI scorecard", _scorecard_html(summary, diff)),
+        ("scorecard", "KPI scorecard", _scorecard_html(summary, diff, targets)),
         (
             "trajectories",
             "KPIs over time",
@@ -1096,7 +1119,7 @@ def build_report(
             )
         )
     sections += [
-        ("funnel", "Funnel and time to target", _funnel_html(tables)),
+        ("funnel", "Funnel and time to target", _funnel_html(tables, targets)),
         ("uncertainty", "Chance and ignorance: plausible worlds", _ensemble_html(tables)),
         ("funders", "Funders' figures", _funders_html(tables)),
         ("parameters", "What differs between the scenarios", _parameters_html(scenarios, labels)),

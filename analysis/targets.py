@@ -8,12 +8,28 @@ in how many runs that happened rather than hiding them in a mean.
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Target", "TARGETS", "weeks_to_target", "time_to_target", "summarise_time_to_target"]
+from model.kpis import KPI_NAMES, KPIS
+
+__all__ = [
+    "Target",
+    "TARGETS",
+    "parse_target",
+    "resolve_targets",
+    "targets_to_meta",
+    "targets_from_meta",
+    "weeks_to_target",
+    "time_to_target",
+    "summarise_time_to_target",
+]
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,51 @@ TARGETS: dict[str, Target] = {
 }
 
 
+_FLOWS = {k.name: k.kind == "flow" for k in KPIS}
+
+
+def parse_target(text: str) -> tuple[str, Target]:
+    """Read ``KPI>=VALUE`` or ``KPI<=VALUE`` (``--target``); a ValueError says what was expected.
+
+    Why: the evidence states one numeric target; a workshop or funder sets its own (spend per
+    credential at most 1,500; acceptance at least 0.3) and wants the same colours, shares of worlds
+    and time to target for it.
+    """
+    match = re.fullmatch(r"\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*", text)
+    if match is None:
+        raise ValueError(
+            f"--target {text!r}: expected KPI>=VALUE or KPI<=VALUE, e.g. employer_acceptance_rate>=0.3"
+        )
+    kpi, op, raw = match.groups()
+    if kpi not in KPI_NAMES:
+        raise ValueError(f"--target {text!r}: unknown KPI {kpi!r}; KPIs are: {', '.join(KPI_NAMES)}")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"--target {text!r}: {raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"--target {text!r}: the value must be a finite number")
+    return kpi, Target(op, value, f"{kpi} {op} {value:g} (set with --target)")
+
+
+def resolve_targets(texts: list[str] | None) -> dict[str, Target]:
+    """The evidence's targets with ``--target`` ones added; a KPI given again replaces its target."""
+    return TARGETS | dict(parse_target(t) for t in texts or [])
+
+
+def targets_to_meta(targets: dict[str, Target]) -> dict[str, dict[str, object]]:
+    """Targets as JSON for ``manifest.json``, so a report rebuilt from the folder uses the same ones."""
+    return {kpi: {"op": t.op, "value": t.value, "text": t.text} for kpi, t in targets.items()}
+
+
+def targets_from_meta(meta: Mapping[str, Any]) -> dict[str, Target]:
+    """The targets a run was made with (older manifests: the evidence's)."""
+    stored = meta.get("targets")
+    if not stored:
+        return dict(TARGETS)
+    return {kpi: Target(t["op"], float(t["value"]), t["text"]) for kpi, t in stored.items()}
+
+
 def weeks_to_target(series: np.ndarray, target: Target) -> float:
     """Weeks until the target is met and held to the end of the run (NaN if it never is)."""
     ok = np.asarray(target.met(np.asarray(series, dtype=float)), dtype=bool)
@@ -46,14 +107,20 @@ def weeks_to_target(series: np.ndarray, target: Target) -> float:
     return float(failing[-1] + 2 if len(failing) else 1)  # weeks are counted from 1
 
 
-def time_to_target(kpis: pd.DataFrame, targets: dict[str, Target] = TARGETS) -> pd.DataFrame:
-    """Per scenario, replication and target: weeks to reach and hold it (NaN: not within the run)."""
+def time_to_target(kpis: pd.DataFrame, targets: Mapping[str, Target] = TARGETS) -> pd.DataFrame:
+    """Per scenario, replication and target: weeks to reach and hold it (NaN: not within the run).
+
+    Stocks and ratios are compared week by week; flows by their total since the start.
+    """
     rows = []
     for (scenario, rep), grp in kpis.groupby(["scenario", "rep"], sort=False):
         grp = grp.sort_values("step")
         for kpi, target in targets.items():
             if kpi in grp:
-                weeks = weeks_to_target(grp[kpi].to_numpy(float), target)
+                series = grp[kpi].to_numpy(float)
+                if _FLOWS.get(kpi):  # a flow's target is on its total since the start, as the report draws it
+                    series = np.nancumsum(series)
+                weeks = weeks_to_target(series, target)
                 rows.append({"scenario": scenario, "rep": rep, "kpi": kpi, "weeks": weeks})
     return pd.DataFrame(rows, columns=["scenario", "rep", "kpi", "weeks"])
 

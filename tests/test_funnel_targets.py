@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.targets import Target, weeks_to_target
+from analysis.report import report_from_dir, status
+from analysis.targets import Target, time_to_target, weeks_to_target
 from model.api import simulate
 from model.events import COLUMNS, Event
 from model.kpis import FUNNEL, _accepting_at
@@ -102,3 +105,78 @@ def test_compare_writes_the_funnel_and_time_to_target(tmp_path):
     assert ttt["reached_share"].between(0, 1).all()
     reached = ttt.dropna(subset=["weeks_median"])
     assert (reached["weeks_median"].between(1, 156)).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bogus>=1", "unknown KPI 'bogus'"),
+        ("women_share>0.1", "expected KPI>=VALUE or KPI<=VALUE"),
+        ("women_share>=lots", "expected KPI>=VALUE or KPI<=VALUE"),
+        ("women_share>=1e999", "finite number"),
+    ],
+)
+def test_bad_targets_are_refused_before_anything_runs(tmp_path, capsys, text, expected):
+    out = tmp_path / "out"
+    code = main(
+        [
+            "compare",
+            str(REPO / "scenarios/fi/baseline.yaml"),
+            "--reps",
+            "1",
+            "--out",
+            str(out),
+            "--target",
+            text,
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err and "Traceback" not in err
+    assert not out.exists() and not (tmp_path / "out.partial").exists()
+
+
+def test_a_flow_target_is_met_by_its_total_since_the_start():
+    kpis = pd.DataFrame(
+        {"scenario": "s", "rep": 0, "step": range(5), "credentials_issued": [3.0, 3, 3, 0, 3]}
+    )
+    per_run = time_to_target(kpis, {"credentials_issued": Target(">=", 9.0, "test")})
+    assert per_run["weeks"].tolist() == [3.0]  # totals 3, 6, 9, 9, 12
+
+
+def test_targets_set_on_the_command_line_reach_every_output(tmp_path):
+    out = tmp_path / "out"
+    scenarios = [
+        str(REPO / "scenarios/fi/baseline.yaml"),
+        str(REPO / "scenarios/fi/moderation_required.yaml"),
+    ]
+    small = ["--set", "population.workers=400", "--set", "population.smes=80", "--set", "horizon_weeks=104"]
+    targets = ["--target", "employer_acceptance_rate>=0.2", "--target", "women_share>=0.05"]
+    args = ["compare", *scenarios, "--reps", "2", "--no-deadweight", "--out", str(out), "--report", *small]
+    assert main([*args, *targets, "--ensemble", "3", "--ensemble-reps", "1"]) == 0
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["targets"]["employer_acceptance_rate"]["value"] == 0.2
+    assert meta["targets"]["women_share"]["value"] == 0.05  # replaces the evidence's 0.10
+    ttt = pd.read_csv(out / "time_to_target.csv")
+    assert set(ttt["kpi"]) == {"employer_acceptance_rate", "women_share"}
+    worlds = pd.read_csv(out / "ensemble_targets.csv")
+    assert set(worlds["kpi"]) == {"employer_acceptance_rate", "women_share"}
+    assert set(worlds["target"]) == {">= 0.2", ">= 0.05"}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "employer_acceptance_rate &gt;= 0.2 (set with --target)" in page
+    (out / "report.html").unlink()
+    rebuilt = report_from_dir(out).read_text(encoding="utf-8")  # the folder remembers its targets
+    assert "employer_acceptance_rate &gt;= 0.2 (set with --target)" in rebuilt
+    # the scorecard colours acceptance against the target, not by direction against the baseline
+    summary = pd.read_csv(out / "summary.csv")
+    row = summary[
+        (summary["scenario"] == "fi/baseline") & (summary["kpi"] == "employer_acceptance_rate")
+    ].iloc[0]
+    target = {"employer_acceptance_rate": Target(">=", 0.2, "t")}
+    assert status(
+        "employer_acceptance_rate", row["mean"], row["lo"], row["hi"], diff=False, targets=target
+    ) in (
+        "meets",
+        "misses",
+        "uncertain",
+    )
+    assert status("employer_acceptance_rate", row["mean"], row["lo"], row["hi"], diff=False) == ""

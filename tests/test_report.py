@@ -87,7 +87,8 @@ def test_scorecard_has_every_scenario_and_kpi_with_colours(results):
     # women's share: coloured against its target in every column, baseline included
     women = re.findall(r'class="num (\w*)"[^>]*data-kpi="women_share"', page)
     assert len(women) == 3 and set(women) <= {"meets", "misses", "uncertain"}
-    assert "No other KPI has a numeric target" in page
+    assert "Coloured against a target: Women's share of learners (at least 10 % women" in page
+    assert "KPIs without a target are coloured by which way is better" in page
 
 
 def test_status_rules():
