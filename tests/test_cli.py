@@ -90,17 +90,23 @@ def test_rerun_reproduces(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(a / "kpis.csv"), pd.read_csv(b / "kpis.csv"))
 
 
-def test_bad_scenario_clear_error_no_traceback(tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(f"extends: {FI}\nname: bad\nmoderation:\n  sampling_rte: 0.3\n")
+def _run_as_a_user(scenario, out) -> subprocess.CompletedProcess:
+    """``mcsim run`` in a fresh process, as typed: a user mistake exits 2 without a traceback."""
     proc = subprocess.run(
-        [sys.executable, "-m", "analysis.cli", "run", str(bad), "--out", str(tmp_path / "o")],
+        [sys.executable, "-m", "analysis.cli", "run", str(scenario), "--out", str(out)],
         capture_output=True,
         text=True,
         cwd=REPO,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_bad_scenario_clear_error_no_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {FI}\nname: bad\nmoderation:\n  sampling_rte: 0.3\n")
+    proc = _run_as_a_user(bad, tmp_path / "o")
     assert str(bad) in proc.stderr and "moderation.sampling_rte" in proc.stderr
     assert not (tmp_path / "o").exists()
 
@@ -138,14 +144,7 @@ def test_table_assumption_without_range_clear_error_no_traceback(tmp_path):
         "    value: {oem: 0.9, private: 0.4}\n    assumption: a guess\n",
         encoding="utf-8",
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "analysis.cli", "run", str(bad), "--out", str(tmp_path / "o")],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
+    proc = _run_as_a_user(bad, tmp_path / "o")
     assert str(bad) in proc.stderr and "employer.issuer_quality" in proc.stderr and "range" in proc.stderr
 
 
