@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from analysis.calibration.errors import StudyError
 from model.params import LoadedScenario, Provenance, Scenario
+from model.params.keys import split_key
 
 __all__ = [
     "ParameterError",
@@ -232,19 +233,11 @@ def assumption_specs(loaded: LoadedScenario) -> dict[str, Any]:
     }
 
 
-def _split_path(dotted: str) -> list[str | int]:
-    parts: list[str | int] = []
-    for chunk in dotted.replace("]", "").replace("[", ".").split("."):
-        if chunk:
-            parts.append(int(chunk) if chunk.isdigit() else chunk)
-    return parts
-
-
 def apply_values(cfg: Scenario, values: dict[str, float]) -> Scenario:
     """A copy of ``cfg`` with dotted keys set, validated by the schema."""
     data = cfg.model_dump()
     for key, value in values.items():
-        parts = _split_path(key)
+        parts = split_key(key)
         node: Any = data
         for part in parts[:-1]:
             try:

@@ -28,6 +28,7 @@ import yaml
 from pydantic import ValidationError
 
 from model.params import tables
+from model.params.keys import split_key
 from model.params.provenance import Provenance, ProvenanceError, default_provenance, parse_wrapper
 from model.params.schema import Scenario
 
@@ -253,15 +254,6 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Any, tuple[str, ...]]:
     return _merge(base, tree), (*chain, str(path))
 
 
-def _split_path(dotted: str) -> list[str | int]:
-    parts: list[str | int] = []
-    for chunk in dotted.replace("]", "").replace("[", ".").split("."):
-        if chunk == "":
-            continue
-        parts.append(int(chunk) if chunk.isdigit() else chunk)
-    return parts
-
-
 def override_text(key: str, value: Any) -> str:
     """One ``--set`` override whose value ``parse_override`` reads back exactly.
 
@@ -287,7 +279,7 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def _apply_override(tree: dict[str, Any], key: str, value: Any) -> None:
-    parts = _split_path(key)
+    parts = split_key(key)
     node: Any = tree
     for i, part in enumerate(parts[:-1]):
         nxt = (

@@ -35,6 +35,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from model.params.keys import split_key
+
 __all__ = [
     "NOT_SCALED",
     "TableRule",
@@ -87,15 +89,6 @@ def _norm(key: str) -> str:
     return re.sub(r"\[\d+\]", "[]", key)
 
 
-def _split(dotted: str) -> list[str | int]:
-    """``a.b[2].c`` -> ``['a', 'b', 2, 'c']`` (dict keys such as ``1-5`` or ``50+`` stay text)."""
-    parts: list[str | int] = []
-    for chunk in dotted.replace("]", "").replace("[", ".").split("."):
-        if chunk:
-            parts.append(int(chunk) if chunk.isdigit() else chunk)
-    return parts
-
-
 @dataclass(frozen=True)
 class TableRule:
     """What a table's range means: a ``factor`` or a tempering ``exponent``, on which fields."""
@@ -141,14 +134,14 @@ def acts_on(table_key: str, leaf_key: str, value: Any) -> bool:
     if not _numeric(value) or not inside:
         return False
     rule = rule_for(table_key)
-    rel = _split(leaf_key[len(table_key) :])
+    rel = split_key(leaf_key[len(table_key) :])
     if rule.mode == "exponent":
         if isinstance(value, list):
             return False
         if rule.fields is None:
             return len(rel) == 1 and isinstance(rel[0], str)
         return len(rel) == 2 and isinstance(rel[0], int) and rel[1] in rule.fields
-    names = [p for p in _split(leaf_key) if isinstance(p, str)]
+    names = [p for p in split_key(leaf_key) if isinstance(p, str)]
     if any(n in NOT_SCALED for n in names) or _in_tempered(leaf_key):
         return False
     if rule.fields is not None:
@@ -216,7 +209,7 @@ def field_bounds(leaf_key: str) -> tuple[bool, float, float]:
 
     t: Any = Scenario
     meta: list[Any] = []
-    for part in _split(leaf_key):
+    for part in split_key(leaf_key):
         t, more = _strip(t)
         meta = more
         if isinstance(t, type) and issubclass(t, BaseModel) and isinstance(part, str):
