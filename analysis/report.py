@@ -281,23 +281,38 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go
     return fig
 
 
-def _band_traces(fig: go.Figure, sub: pd.DataFrame, label: str, colour: str, scale: float) -> None:
-    ok = sub[np.isfinite(sub["lo"]) & np.isfinite(sub["hi"])]
-    x, lo, hi = ok["step"].to_numpy(), ok["lo"].to_numpy() * scale, ok["hi"].to_numpy() * scale
-    if len(ok):
-        fig.add_trace(
-            go.Scatter(
-                x=np.concatenate([x, x[::-1]]),
-                y=np.round(np.concatenate([hi, lo[::-1]]), 6),
-                fill="toself",
-                fillcolor=_rgba(colour, 0.18),
-                line={"width": 0},
-                hoverinfo="skip",
-                legendgroup=label,
-                showlegend=False,
-                name=f"{label} 95 % interval",
-            )
+def _fill_between(
+    fig: go.Figure,
+    sub: pd.DataFrame,
+    cols: tuple[str, str],
+    scale: float,
+    label: str,
+    name: str,
+    style: dict[str, Any],
+) -> None:
+    """A shaded band between two columns over the weeks where both are defined (no legend entry)."""
+    ok = sub[np.isfinite(sub[cols[0]]) & np.isfinite(sub[cols[1]])]
+    if not len(ok):
+        return
+    x = ok["step"].to_numpy()
+    lo, hi = ok[cols[0]].to_numpy() * scale, ok[cols[1]].to_numpy() * scale
+    fig.add_trace(
+        go.Scatter(
+            x=np.concatenate([x, x[::-1]]),
+            y=np.round(np.concatenate([hi, lo[::-1]]), 6),
+            fill="toself",
+            hoverinfo="skip",
+            legendgroup=label,
+            showlegend=False,
+            name=name,
+            **style,
         )
+    )
+
+
+def _band_traces(fig: go.Figure, sub: pd.DataFrame, label: str, colour: str, scale: float) -> None:
+    band = {"fillcolor": _rgba(colour, 0.18), "line": {"width": 0}}
+    _fill_between(fig, sub, ("lo", "hi"), scale, label, f"{label} 95 % interval", band)
     fig.add_trace(
         go.Scatter(
             x=sub["step"].to_numpy(),
@@ -324,24 +339,11 @@ def _target_line(fig: go.Figure, name: str, targets: Mapping[str, Target]) -> No
 
 def _ensemble_traces(fig: go.Figure, sub: pd.DataFrame, label: str, colour: str, scale: float) -> None:
     """The ignorance band: 5-95 % of plausible worlds, light fill with a dotted edge."""
-    ok = sub[np.isfinite(sub["q05"]) & np.isfinite(sub["q95"])]
-    if not len(ok):
-        return
-    x = ok["step"].to_numpy()
-    lo, hi = ok["q05"].to_numpy() * scale, ok["q95"].to_numpy() * scale
-    fig.add_trace(
-        go.Scatter(
-            x=np.concatenate([x, x[::-1]]),
-            y=np.round(np.concatenate([hi, lo[::-1]]), 6),
-            fill="toself",
-            fillcolor=_rgba(colour, 0.07),
-            line={"width": 1, "dash": "dot", "color": _rgba(colour, 0.6)},
-            hoverinfo="skip",
-            legendgroup=label,
-            showlegend=False,
-            name=f"{label} 5-95 % of plausible worlds",
-        )
-    )
+    style = {
+        "fillcolor": _rgba(colour, 0.07),
+        "line": {"width": 1, "dash": "dot", "color": _rgba(colour, 0.6)},
+    }
+    _fill_between(fig, sub, ("q05", "q95"), scale, label, f"{label} 5-95 % of plausible worlds", style)
 
 
 def _y_range(
