@@ -48,6 +48,7 @@ __all__ = [
     "trajectory_figure",
     "difference_figure",
     "funders_figure",
+    "funnel_figure",
     "scorecard_figure",
     "differing_parameters",
     "build_report",

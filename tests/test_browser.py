@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from analysis.cli import main
-from analysis.report import load_results
+from analysis.report import HEADLINE, load_results
 from tests.conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -188,7 +188,9 @@ def test_dashboard_lever_moves_a_kpi(browser, dashboard):
     page.wait_for_selector("#status.done", timeout=WAIT)
     page.wait_for_selector("#graph-women_share .scatterlayer .trace path.js-line", state="attached")
     charts = page.evaluate(_LINE_POINTS, "#charts .js-plotly-plot")
-    assert len(charts) == 6
+    assert len(charts) == len(HEADLINE) + 1  # the headline trajectories and the funnel
+    bars = page.evaluate("document.querySelectorAll('#graph-funnel .barlayer .point path').length")
+    assert bars == 8  # four stages, baseline and scenario
     for chart in charts[:4]:  # baseline and scenario lines with a point per week
         assert len(chart["lines"]) == 2 and min(chart["lines"]) >= 50 and chart["drawn"] == 2, chart
     women = page.locator("#kpi-women_share")

@@ -67,6 +67,12 @@ def test_pinned_baseline_and_common_random_numbers():
     assert base["mean"].equals(base2["mean"])
     assert (moved.diff["diff"].abs() > 0).any()  # the lever reached the model
     assert moved.diff.set_index("kpi").loc["women_share", "diff"] >= 0  # few women in 600: may not move
+    # the funnel for the room: both sides, every stage, never widening, and the same baseline funnel
+    for label, grp in moved.funnel.groupby("scenario"):
+        assert grp["stage"].tolist() == ["aware", "enrolled", "issued", "accepted"]
+        assert grp["mean"].is_monotonic_decreasing, label
+    base_funnel = moved.funnel[moved.funnel["scenario"] == "baseline"]["mean"].to_numpy()
+    assert np.array_equal(base_funnel, same.funnel[same.funnel["scenario"] == "baseline"]["mean"].to_numpy())
 
 
 def test_policy_options_and_app():

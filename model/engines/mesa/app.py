@@ -36,8 +36,16 @@ import yaml
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from analysis.experiment import rep_seed
-from analysis.report import HEADLINE, format_value, kpi_title, possible, status, trajectory_figure
-from analysis.summary import differences, summarise
+from analysis.report import (
+    HEADLINE,
+    format_value,
+    funnel_figure,
+    kpi_title,
+    possible,
+    status,
+    trajectory_figure,
+)
+from analysis.summary import differences, summarise, summarise_funnel
 from model.api import RunOutput, simulate
 from model.params import Scenario, ScenarioError, load_scenario
 from model.params.loader import scenario_hash
@@ -150,6 +158,7 @@ class Comparison:
     summary: pd.DataFrame
     diff: pd.DataFrame
     reps: int
+    funnel: pd.DataFrame  # aware → enrolled → issued → accepted, people per stage
 
 
 def _runs(cfg: Scenario, seeds: list[int], tick: Callable[[], None]) -> list[RunOutput]:
@@ -215,7 +224,7 @@ def compare(
         _CACHE.put(key, mine)
     kpis = pd.concat([base[0], mine[0]], ignore_index=True)
     whole = pd.concat([base[1], mine[1]], ignore_index=True)
-    return Comparison(kpis, summarise(whole), differences(whole, BASELINE), reps)
+    return Comparison(kpis, summarise(whole), differences(whole, BASELINE), reps, summarise_funnel(whole))
 
 
 # -- background jobs --------------------------------------------------------------------------------
@@ -461,6 +470,7 @@ def _draw(job_id: str | None):
         dcc.Graph(id=f"graph-{n}", figure=trajectory_figure(cmp.kpis, n, [BASELINE, SCENARIO]))
         for n in HEADLINE
     ]
+    charts.append(dcc.Graph(id="graph-funnel", figure=funnel_figure(cmp.funnel)))
     text = f"Ready: {cmp.reps} replications each (vector engine; deadweight is in the report, not here)."
     return cards, charts, text, "done"
 
