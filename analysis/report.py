@@ -737,10 +737,11 @@ def _ci(lo: float, hi: float, name: str, diff: bool = False) -> str:
     return f"[{_num(lo, name, diff)}, {_num(hi, name, diff)}]"
 
 
-def _numcell(value: str, ci: str, st: str = "", attrs: str = "") -> str:
+def _numcell(value: str, ci: str, st: str = "", attrs: str = "", note: str = "") -> str:
+    more = f'<br><small class="worlds">{_esc(note)}</small>' if note else ""
     return (
         f'<td class="num {st}" style="background:{_STATUS_COLOUR[st]}"{attrs}>'
-        f"<b>{_esc(value)}</b><br><small>{_esc(ci)}</small></td>"
+        f"<b>{_esc(value)}</b><br><small>{_esc(ci)}</small>{more}</td>"
     )
 
 
@@ -755,8 +756,17 @@ def _targets_sentence(targets: Mapping[str, Target]) -> str:
     return "Coloured against a target: " + "; ".join(parts) + "."
 
 
-def _scorecard_html(summary: pd.DataFrame, diff: pd.DataFrame | None, targets: Mapping[str, Target]) -> str:
+def _scorecard_html(
+    summary: pd.DataFrame,
+    diff: pd.DataFrame | None,
+    targets: Mapping[str, Target],
+    worlds_met: pd.DataFrame | None = None,
+) -> str:
     labels = _labels(summary)
+    # With an ensemble: the share of plausible worlds meeting each target, in the cell itself.
+    met = {}
+    if worlds_met is not None and not worlds_met.empty:
+        met = {(r.scenario, r.kpi): r.share_of_worlds_met for r in worlds_met.itertuples()}
     names = [k.name for k in _kpis_in(summary)]
     head = "".join(
         f"<th>{_esc(lb)}{' <small>(baseline)</small>' if i == 0 else ''}</th>" for i, lb in enumerate(labels)
@@ -776,7 +786,10 @@ def _scorecard_html(summary: pd.DataFrame, diff: pd.DataFrame | None, targets: M
                     change = _num(d["diff"], name, True)
                     tip = f"change against baseline: {change} {_ci(d['lo'], d['hi'], name, True)}"
                 attrs = f' title="{_esc(tip)}" data-kpi="{_esc(name)}" data-scenario="{_esc(label)}"'
-                cells.append(_numcell(mean, ci, st, attrs))
+                share = met.get((label, name))
+                ok = share is not None and np.isfinite(share)
+                note = f"meets it in {share:.0%} of plausible worlds" if ok else ""
+                cells.append(_numcell(mean, ci, st, attrs, note))
             target = targets.get(name)
             extra = f"<br><small>target: {_esc(target.text)}</small>" if target else ""
             rows.append(
@@ -796,7 +809,13 @@ def _scorecard_html(summary: pd.DataFrame, diff: pd.DataFrame | None, targets: M
         '<div class="note">Each cell: mean over the replications and, below, the 95 % interval of that mean. '
         "Stocks are read at the horizon, flows are totals over the horizon, ratios are whole-run ratios; "
         "intervals are cut at what is possible (no count below 0, no share above 100 %). "
-        f"{_targets_sentence(targets)} KPIs without a target are coloured by which way is better, against "
+        f"{_targets_sentence(targets)}"
+        + (
+            " Below a target's interval: the share of plausible worlds of the ensemble meeting it."
+            if met
+            else ""
+        )
+        + " KPIs without a target are coloured by which way is better, against "
         "the baseline: green or red only when the 95 % interval of the paired difference excludes zero. "
         "Hover a cell for its difference from the baseline.</div>"
         f'<p class="legend">{legend}</p>'
@@ -1077,7 +1096,11 @@ def build_report(
         traj.append(f"<h3>{_esc(group)}</h3><div class='grid'>{charts}</div>{note if empty else ''}")
     sections = [
         ("scenarios", "Scenarios", _scenarios_html(meta, scenarios)),
-        ("scorecard", "KPI scorecard", _scorecard_html(summary, diff, targets)),
+        (
+            "scorecard",
+            "KPI scorecard",
+            _scorecard_html(summary, diff, targets, tables.get("ensemble_targets")),
+        ),
         (
             "trajectories",
             "KPIs over time",

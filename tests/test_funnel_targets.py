@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -162,6 +163,12 @@ def test_targets_set_on_the_command_line_reach_every_output(compared):
     assert set(worlds["target"]) == {">= 0.2", ">= 0.05"}
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "employer_acceptance_rate &gt;= 0.2 (set with --target)" in page
+    # the scorecard says, in the cell, in how many plausible worlds each scenario meets each target
+    for r in worlds.itertuples():
+        cell = re.search(
+            rf'data-kpi="{r.kpi}" data-scenario="{re.escape(r.scenario)}">(.*?)</td>', page
+        ).group(1)
+        assert f"meets it in {r.share_of_worlds_met:.0%} of plausible worlds" in cell
     (out / "report.html").unlink()
     rebuilt = report_from_dir(out).read_text(encoding="utf-8")  # the folder remembers its targets
     assert "employer_acceptance_rate &gt;= 0.2 (set with --target)" in rebuilt
