@@ -26,13 +26,12 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy.stats import qmc
 
 from analysis.targets import TARGETS, Target
 from model.api import simulate
 from model.kpis import KPI_NAMES, KPIS
-from model.params import LoadedScenario, load_scenario, tables
+from model.params import LoadedScenario, load_scenario, override_text, tables
 from model.streams import derive_seed
 
 __all__ = ["Uncertainty", "uncertainties", "Ensemble"]
@@ -93,11 +92,6 @@ def uncertainties(
     return sampled, fixed
 
 
-def _yaml(value: Any) -> str:
-    """A value as ``--set`` reads it back exactly (YAML needs ``1.0e-05``, not ``1e-05``)."""
-    return yaml.safe_dump(value, default_flow_style=True).splitlines()[0]
-
-
 @dataclass(frozen=True)
 class _Worlds:
     """What a scenario lets the ensemble change: its scalar assumptions and its ranged tables."""
@@ -124,7 +118,7 @@ class _Worlds:
             if set(acted) != shares:
                 return []
         new = tables.transform(table, acted, x)
-        return [f"{k}={_yaml(v)}" for k, v in new.items() if v != acted[k]]
+        return [override_text(k, v) for k, v in new.items() if v != acted[k]]
 
 
 def _member_overrides(
@@ -141,7 +135,7 @@ def _member_overrides(
         if key in worlds.tables:
             out += worlds.table_overrides(key, float(plain))
         elif worlds.kinds.get(key) == "assumption":
-            out.append(f"{key}={_yaml(plain)}")
+            out.append(override_text(key, plain))
     return out
 
 
@@ -177,9 +171,20 @@ class Ensemble:
     weekly: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def sample(self) -> Ensemble:
-        """Latin hypercube over the first scenario's sampled assumptions (clears old results)."""
+        """Latin hypercube over the ranged assumptions of every scenario (clears old results).
+
+        A key ranged in several scenarios is one dimension, with the range of the first scenario
+        that has it; a policy scenario's own assumption (a grant call, content change rates) is
+        sampled too, and moves only the scenarios where it is an assumption.
+        """
         given = {o.partition("=")[0].strip() for o in self.overrides}
-        uncs, self.fixed = uncertainties(self.scenarios[0], given)
+        uncs: list[Uncertainty] = []
+        fixed: dict[str, None] = {}
+        for loaded in self.scenarios:
+            sampled, held = uncertainties(loaded, given)
+            uncs += [u for u in sampled if u.key not in {v.key for v in uncs}]
+            fixed |= dict.fromkeys(held)
+        self.fixed = [k for k in fixed if k not in {u.key for u in uncs}]
         self.uncertainties = uncs
         if not uncs:
             self.design = pd.DataFrame(index=range(self.members))
@@ -400,7 +405,7 @@ class Ensemble:
 
     def fixed_text(self) -> str:
         """What the ensemble held at its value, and why (``ensemble_fixed_assumptions.txt``)."""
-        values = {k: v for k, v, _ in self.scenarios[0].parameters()}
+        values = {k: v for loaded in reversed(self.scenarios) for k, v, _ in loaded.parameters()}
         numeric = [k for k in self.fixed if _has_number(values.get(k))]
         plain = [k for k in self.fixed if k not in numeric]
         lines = [

@@ -99,12 +99,15 @@ def targets_from_meta(meta: Mapping[str, Any]) -> dict[str, Target]:
 
 
 def weeks_to_target(series: np.ndarray, target: Target) -> float:
-    """Weeks until the target is met and held to the end of the run (NaN if it never is)."""
+    """The week from which the target is met to the end of the run (NaN if it never is).
+
+    Weeks are numbered as on the charts' axis, "week since the start": 0 is the first week.
+    """
     ok = np.asarray(target.met(np.asarray(series, dtype=float)), dtype=bool)
     if len(ok) == 0 or not ok[-1]:
         return float("nan")
     failing = np.flatnonzero(~ok)
-    return float(failing[-1] + 2 if len(failing) else 1)  # weeks are counted from 1
+    return float(failing[-1] + 1 if len(failing) else 0)
 
 
 def time_to_target(kpis: pd.DataFrame, targets: Mapping[str, Target] = TARGETS) -> pd.DataFrame:

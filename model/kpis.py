@@ -354,7 +354,8 @@ def funnel(ev: pd.DataFrame, w_scale: float) -> dict[str, float]:
     hired = ev[(kind == int(Event.HIRED)) & (ev["value"].to_numpy() > 0)]
     at = pd.concat([issued_ev[["worker", "firm", "step"]], hired[["worker", "firm", "step"]]])
     at = at[at["firm"].to_numpy() >= 0]
-    ok = _accepting_at(ev, at["firm"].to_numpy(), at["step"].to_numpy())
+    # Issuance and hiring come before the trust phase in a week: the firm's stance is last week's.
+    ok = _accepting_at(ev, at["firm"].to_numpy(), at["step"].to_numpy() - 1)
     accepted = np.intersect1d(np.unique(at["worker"].to_numpy()[ok]), issued)
     aware = people(Event.WORKER_AWARE)
     counts = {

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from analysis.cli import main
-from analysis.ensemble import NOT_SAMPLED, Ensemble, _member_overrides, _yaml, uncertainties
+from analysis.ensemble import NOT_SAMPLED, Ensemble, _member_overrides, uncertainties
 from model.api import simulate
-from model.params import load_scenario, tables
+from model.params import load_scenario, override_text, tables
 from model.streams import derive_seed
 from tests.conftest import FI, REPO
 
@@ -48,6 +48,22 @@ def test_samples_only_ranged_assumptions_within_their_ranges():
             assert np.issubdtype(col.dtype, np.integer)
     again = Ensemble([loaded], ["fi"], members=16, seed=3, overrides=SMALL).sample()
     pd.testing.assert_frame_equal(ens.design, again.design)
+
+
+def test_a_policy_scenarios_own_assumptions_are_sampled_too():
+    """content.change_per_year is ranged only in the content scenario: it must still be a dimension."""
+    base = load_scenario(FI, SMALL)
+    content = load_scenario(REPO / "scenarios/fi/content_trigger.yaml", SMALL)
+    alone = Ensemble([base], ["fi"], members=4, overrides=SMALL).sample()
+    both = Ensemble([base, content], ["fi", "content"], members=4, overrides=SMALL).sample()
+    keys = [u.key for u in both.uncertainties]
+    assert "content.change_per_year" in keys and "content.change_per_year" not in alone.design
+    assert len(keys) == len(set(keys))  # a key ranged in both scenarios is one dimension
+    assert set(alone.design.columns) < set(keys)
+    assert not set(both.fixed) & set(keys)  # nothing is both sampled and listed as held
+    point = {"content.change_per_year": 2.0}
+    assert _member_overrides(base, point) == []  # the baseline has no such assumption to move
+    assert any(o.startswith("content.change_per_year") for o in _member_overrides(content, point))
 
 
 def test_common_random_numbers_and_levers_kept():
@@ -131,7 +147,7 @@ def test_tables_at_one_reproduce_the_preset_exactly():
     for key in keys:
         acted = _acted(loaded, key)
         assert tables.transform(key, acted, 1.0) == acted
-        every += [f"{k}={_yaml(v)}" for k, v in tables.transform(key, acted, 1.0).items()]
+        every += [override_text(k, v) for k, v in tables.transform(key, acted, 1.0).items()]
         near = tables.transform(key, acted, 1 + 1e-12)
         assert all(math.isclose(near[k], v, rel_tol=1e-9, abs_tol=1e-12) for k, v in acted.items())
     assert load_scenario(FI, SMALL + every).config == loaded.config

@@ -467,6 +467,15 @@ def test_shares_error_names_the_child_file_and_dotted_key(tmp_path: Path) -> Non
     assert_names(message, path, "population.size_shares")
 
 
+def test_inflow_age_shares_must_add_up_to_one(tmp_path: Path) -> None:
+    """A shortfall would silently go to 50+ and a table range would then move it (tempering renormalises)."""
+    body = "flows:\n  inflows:\n    - {name: vet_graduates, age_shares: {'16-29': 0.6, '30-49': 0.3}}\n"
+    path = child(tmp_path, body)
+    message = load_error(path)
+    assert "add up to 1" in message and "0.9000" in message
+    assert_names(message, path, "flows.inflows[0]")
+
+
 # --- provenance ----------------------------------------------------------------------------------
 #
 # Kinds are checked on values the tests write themselves, so they do not pin the baseline's data.

@@ -19,11 +19,13 @@ import copy
 import dataclasses
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import ValidationError
 
@@ -255,12 +257,49 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Any, tuple[str, ...]]:
 
 
 def override_text(key: str, value: Any) -> str:
-    """One ``--set`` override whose value ``parse_override`` reads back exactly.
+    """One ``--set`` override whose value ``parse_override`` reads back exactly (same type, every digit)."""
+    return f"{key}={_flow(value)}"
 
-    JSON is a subset of YAML: strings stay strings (``"no"`` is not read as ``False``), floats keep
-    every digit.
+
+def _quote(text: str) -> str:
+    """A YAML double-quoted string: printable ASCII as is, everything else escaped by code point."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0x20 <= code < 0x7F and ch not in '"\\':
+            out.append(ch)
+        else:
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def _flow(value: Any) -> str:
+    """A value in YAML flow style that reads back as itself.
+
+    Strings are double-quoted ("no" stays a string, not YAML's false); floats keep every digit and get
+    the ``.0`` YAML 1.1 needs before an exponent (``1e-05`` would be read as text).
     """
-    return f"{key}={json.dumps(value)}"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str):
+        return _quote(value)
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        text = repr(value)
+        mantissa, e, exponent = text.partition("e")
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_quote(str(k))}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as a --set value")
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -373,6 +373,13 @@ class Inflow(_Section):
     aware_share: Share = 0.1
     outreach_to_women: bool = False  # whether flows.women_inflow_multiplier applies
 
+    @model_validator(mode="after")
+    def _age_shares_sum_to_one(self) -> Inflow:
+        total = sum(self.age_shares.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"age_shares: shares must add up to 1, they add up to {total:.4f}")
+        return self
+
 
 class Flows(_Section):
     """Labour-market flows: entries, exits, firm turnover and hiring (DESIGN §4)."""

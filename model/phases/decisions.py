@@ -23,6 +23,7 @@ from model.rules.hazards import (
     sponsorship_probability,
 )
 from model.rules.pathway import next_module
+from model.rules.queues import lexsort
 from model.state import Status, World
 from model.streams import Streams
 
@@ -259,8 +260,8 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     pool = members[idle_mask[members]]
     idle, mod, rpl = _routes(world, c, pool)
     firm = w.firm[idle]
-    # One nominee per firm: the lowest keyed draw (firm + key/2 sorts by firm, then by key).
-    order = np.argsort(firm + 0.5 * s.uniform("nominee", step, idle))
+    # One nominee per firm: the lowest keyed draw.
+    order = lexsort(s.uniform("nominee", step, idle), firm)
     first = np.r_[True, firm[order][1:] != firm[order][:-1]] if len(order) else np.zeros(0, bool)
     pick = order[first]
     idle, mod, rpl, firm = idle[pick], mod[pick], rpl[pick], firm[pick]
