@@ -17,6 +17,7 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -87,7 +88,7 @@ def _child(engine: str, n: int, steps: int, seed: int) -> dict:
 def main() -> None:
     """Run the benchmark suite and print a table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--steps", type=int, default=520)
     ap.add_argument("--big", type=int, default=10_000_000, help="extra size run for --big-steps (0: skip)")
     ap.add_argument("--big-steps", type=int, default=52)
@@ -97,6 +98,9 @@ def main() -> None:
         type=int,
         default=None,
         help="weeks of the ratio run (default: the scenario's horizon)",
+    )
+    ap.add_argument(
+        "--ratio-repeats", type=int, default=3, help="runs of each engine for the ratio (median reported)"
     )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
@@ -126,18 +130,26 @@ def main() -> None:
             f"{r['peak_rss_mb']:>12.0f}"
         )
     n, steps = args.ratio_workers, args.ratio_steps or _horizon()
-    vec = _child("vector", n, steps, args.seed)
-    mesa = _child("mesa", n, steps, args.seed)
-    print(f"\nSame scenario and seed, {n:,} workers x {steps} weeks:")
     print(
-        f"  Mesa engine   {mesa['run_s']:8.2f} s  {mesa['ns_per_worker_step']:10.1f} ns/worker-step  "
-        f"({mesa['events']} events)"
+        f"\nSame scenario and seed, {n:,} workers x {steps} weeks "
+        f"({args.ratio_repeats} runs of each engine, interleaved):"
     )
+    ratios, times = [], {"vector": [], "mesa": []}
+    for _ in range(args.ratio_repeats):
+        vec = _child("vector", n, steps, args.seed)
+        mesa = _child("mesa", n, steps, args.seed)
+        assert vec["events"] == mesa["events"]  # the same run, event for event
+        times["vector"].append(vec["run_s"])
+        times["mesa"].append(mesa["run_s"])
+        ratios.append(mesa["run_s"] / vec["run_s"])
+        print(f"  Mesa {mesa['run_s']:7.2f} s   vector {vec['run_s']:6.3f} s   ratio {ratios[-1]:5.0f}x")
+    for engine in ("mesa", "vector"):
+        t = statistics.median(times[engine])
+        print(f"  {engine:<6} median {t:8.3f} s  {t / (n * steps) * 1e9:10.1f} ns/worker-step")
     print(
-        f"  vector engine {vec['run_s']:8.2f} s  {vec['ns_per_worker_step']:10.1f} ns/worker-step  "
-        f"({vec['events']} events)"
+        f"  ratio vector/Mesa speed: median {statistics.median(ratios):.0f}x "
+        f"(range {min(ratios):.0f}-{max(ratios):.0f}x; {vec['events']} events)"
     )
-    print(f"  ratio vector/Mesa speed: {mesa['run_s'] / vec['run_s']:.0f}x")
 
 
 if __name__ == "__main__":

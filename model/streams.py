@@ -55,24 +55,25 @@ def derive_seed(*parts: int | str) -> int:
 class Streams:
     """Named, keyed random streams for one run."""
 
-    __slots__ = ("seed", "_purpose", "_step", "_keys")
+    __slots__ = ("seed", "_purpose", "_keys")
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._purpose: dict[str, int] = {}
-        self._step: int | None = None
-        self._keys: dict[str, np.uint64] = {}  # keys of the current step (phases draw in step order)
+        self._keys: dict[tuple[str, int], np.uint64] = {}  # (purpose, step) -> key, recent ones
 
     def key(self, purpose: str, step: int) -> np.uint64:
         """The 64-bit key of one (purpose, step) stream."""
-        if step != self._step:
-            self._step, self._keys = step, {}
-        key = self._keys.get(purpose)
+        key = self._keys.get((purpose, step))
         if key is None:
             base = self._purpose.get(purpose)
             if base is None:
                 base = self._purpose[purpose] = _mix_int(_hash_text(purpose) ^ _mix_int(self.seed))
-            key = self._keys[purpose] = np.uint64(_mix_int(base + (int(step) + 1) * 0x9E3779B97F4A7C15))
+            if len(self._keys) > 4096:  # a run uses ~60 purposes a week: keep the cache small
+                self._keys.clear()
+            key = self._keys[(purpose, step)] = np.uint64(
+                _mix_int(base + (int(step) + 1) * 0x9E3779B97F4A7C15)
+            )
         return key
 
     def bits(self, purpose: str, step: int, ids: NDArray[np.integer]) -> NDArray[np.uint64]:

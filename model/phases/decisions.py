@@ -23,7 +23,7 @@ from model.rules.hazards import (
     sponsorship_probability,
 )
 from model.rules.pathway import next_module
-from model.rules.queues import lexsort
+from model.rules.queues import group_starts, lexsort
 from model.state import Status, World
 from model.streams import Streams
 
@@ -262,7 +262,7 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     firm = w.firm[idle]
     # One nominee per firm: the lowest keyed draw.
     order = lexsort(s.uniform("nominee", step, idle), firm)
-    first = np.r_[True, firm[order][1:] != firm[order][:-1]] if len(order) else np.zeros(0, bool)
+    first = group_starts(firm[order])
     pick = order[first]
     idle, mod, rpl, firm = idle[pick], mod[pick], rpl[pick], firm[pick]
     prov, _far = _providers(world, c, s, step, idle, mod, rpl)

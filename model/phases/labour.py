@@ -19,7 +19,7 @@ from model.compiled import DAYS_PER_YEAR, Compiled, weekly
 from model.events import Event, EventLog
 from model.params.schema import Flows
 from model.phases.training import leave_pipeline
-from model.rules.queues import lexsort
+from model.rules.queues import group_starts, lexsort
 from model.state import FIELDS, ActorArrays, Status, World
 from model.streams import Streams
 from model.synthesis import add_entrants, add_firms
@@ -187,7 +187,7 @@ def _apply(
     region, each applicant's uniform scaled into their region's stretch.
     """
     pool = hiring[np.argsort(sm.region[hiring], kind="stable")]
-    cum = np.r_[0.0, np.cumsum(sm.vacancies[pool], dtype=np.float64)]
+    cum = np.concatenate(([0.0], np.cumsum(sm.vacancies[pool], dtype=np.float64)))
     start = np.searchsorted(sm.region[pool], np.arange(n_regions), side="left")
     end = np.searchsorted(sm.region[pool], np.arange(n_regions), side="right")
     none = start == end
@@ -216,7 +216,7 @@ def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     score = f.credential_hiring_weight * holder + _gumbel(s.uniform("hire", step, seekers))
     order = lexsort(-score, target)
     t_sorted = target[order]
-    first = np.r_[True, t_sorted[1:] != t_sorted[:-1]]
+    first = group_starts(t_sorted)
     rank = np.arange(len(order)) - np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
     won = order[rank < sm.vacancies[t_sorted]]
     hired, firm = seekers[won], target[won]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lexsort", "rank_within", "cumsum_within"]
+__all__ = ["lexsort", "group_starts", "rank_within", "cumsum_within"]
 
 
 def lexsort(*keys: np.ndarray) -> np.ndarray:
@@ -19,6 +19,15 @@ def lexsort(*keys: np.ndarray) -> np.ndarray:
     return order
 
 
+def group_starts(keys_sorted: np.ndarray) -> np.ndarray:
+    """True where a run of equal keys begins (keys already sorted); cheap enough for the weekly loop."""
+    out = np.empty(len(keys_sorted), dtype=bool)
+    if len(out):
+        out[0] = True
+        np.not_equal(keys_sorted[1:], keys_sorted[:-1], out=out[1:])
+    return out
+
+
 def rank_within(group: np.ndarray, *keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Order candidates by group then keys; return (order, rank within group in that order)."""
     order = lexsort(*reversed(keys), group) if keys else np.argsort(group, kind="stable")
@@ -26,7 +35,7 @@ def rank_within(group: np.ndarray, *keys: np.ndarray) -> tuple[np.ndarray, np.nd
     n = len(g)
     if n == 0:
         return order, np.zeros(0, dtype=np.int64)
-    starts = np.r_[True, g[1:] != g[:-1]]
+    starts = group_starts(g)
     start_idx = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     return order, np.arange(n) - start_idx
 
@@ -37,7 +46,7 @@ def cumsum_within(group_sorted: np.ndarray, values_sorted: np.ndarray) -> np.nda
     if n == 0:
         return np.zeros(0)
     total = np.cumsum(values_sorted, dtype=np.float64)
-    starts = np.r_[True, group_sorted[1:] != group_sorted[:-1]]
+    starts = group_starts(group_sorted)
     start_idx = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     before = np.where(start_idx > 0, total[start_idx - 1], 0.0)
     return total - before
