@@ -53,9 +53,10 @@ def finish_out(staging: Path, out: Path) -> None:
     staging.rename(out)
 
 
-def _versions() -> dict[str, str]:
+def versions(deps: tuple[str, ...] = _DEPS) -> dict[str, str]:
+    """Installed versions of the packages a result depends on, for its manifest."""
     found = {}
-    for dep in _DEPS:
+    for dep in deps:
         try:
             found[dep] = version(dep)
         except PackageNotFoundError:
@@ -71,7 +72,7 @@ def manifest(exp: Experiment, argv: list[str], seconds: float, overrides: list[s
         "command": argv,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "dependencies": _versions(),
+        "dependencies": versions(),
         "seed": exp.seed,
         "reps": exp.reps,
         "engine": exp.engine,

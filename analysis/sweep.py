@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.outputs import versions
 from analysis.sweep_spec import SpecError, SweepSpec, load_spec
 from model import __version__
 from model.api import simulate
@@ -78,6 +79,10 @@ class SweepError(RuntimeError):
 def run_seed(base_seed: int, scenario_hash: str, point: str, rep: int, common: bool = False) -> int:
     """Seed of one run from its identity; with ``common`` every design point shares rep seeds."""
     return derive_seed(base_seed, scenario_hash, "common" if common else point, rep)
+
+
+#: Packages whose versions sweep.json records.
+_DEPS = ("numpy", "scipy", "pandas", "pyarrow", "dask", "distributed", "ema_workbench")
 
 
 @dataclass(frozen=True)
@@ -225,18 +230,6 @@ def _write_json(path: Path, data: dict) -> None:
     _write_atomic(path, lambda p: p.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8"))
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for dep in ("numpy", "scipy", "pandas", "pyarrow", "dask", "distributed", "ema_workbench"):
-        try:
-            found[dep] = version(dep)
-        except PackageNotFoundError:
-            found[dep] = "not installed"
-    return found
-
-
 @dataclass
 class SessionReport:
     """What one invocation did: counts, timing and where the results are."""
@@ -368,7 +361,7 @@ class Sweep:
             "replications": s.replications,
             "outcomes": list(s.outcomes),
             "runs_planned": len(self.tasks),
-            "dependencies": _versions(),
+            "dependencies": versions(_DEPS),
         }
 
     def finished(self, retry_failed: bool = False) -> set[str]:

@@ -434,9 +434,8 @@ def test_msm_recovers_two_known_parameters():
     assert result.p_value > 0.05
 
 
-@pytest.mark.slow
-def test_abc_smc_narrows_the_prior_around_the_truth():
-    pytest.importorskip("pyabc")
+def _initial_trust_problem():
+    """Firms' acceptance generated at a known initial trust (0.4): what a fit should find again."""
     overrides = ["population.workers=600", "population.smes=150", "horizon_weeks=52", *AWARE]
     loaded = load_scenario(FI, overrides)
     truth = 0.4
@@ -444,6 +443,13 @@ def test_abc_smc_narrows_the_prior_around_the_truth():
     frame = _truth_targets(apply_values(loaded.config, {"employer.initial_trust_mean": truth}), rows, reps=16)
     targets, _ = validate_targets(frame, compile_scenario(loaded.config))
     params = resolve_parameters(loaded, {"employer.initial_trust_mean": {}})
+    return loaded, params, targets, truth
+
+
+@pytest.mark.slow
+def test_abc_smc_narrows_the_prior_around_the_truth():
+    pytest.importorskip("pyabc")
+    loaded, params, targets, truth = _initial_trust_problem()
     with Runner(1) as runner:
         post = MSM(loaded, params, targets, reps=2, seed=5).fit(
             runner, "abc", abc_options={"population": 10, "generations": 2}
@@ -458,13 +464,7 @@ def test_abc_smc_narrows_the_prior_around_the_truth():
 
 @pytest.mark.slow
 def test_differential_evolution_finds_the_region_of_the_truth():
-    overrides = ["population.workers=600", "population.smes=150", "horizon_weeks=52", *AWARE]
-    loaded = load_scenario(FI, overrides)
-    truth = 0.4
-    rows = [("firm_acceptance_rate", 2026, "all")]
-    frame = _truth_targets(apply_values(loaded.config, {"employer.initial_trust_mean": truth}), rows, reps=16)
-    targets, _ = validate_targets(frame, compile_scenario(loaded.config))
-    params = resolve_parameters(loaded, {"employer.initial_trust_mean": {}})
+    loaded, params, targets, truth = _initial_trust_problem()
     with Runner(1) as runner:
         result = MSM(loaded, params, targets, reps=2, seed=5).fit(runner, "de", max_evals=20)
     assert result.message.startswith("differential evolution")

@@ -16,11 +16,11 @@ import json
 import math
 import sys
 import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from analysis.calibration.errors import StudyError
 from analysis.options import add_overrides
+from analysis.outputs import versions
 
 __all__ = [
     "StudyError",
@@ -90,16 +90,6 @@ def add_sensitivity_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="vary every numeric assumption with a range (for Morris screening)",
     )
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for dep in _DEPS:
-        try:
-            out[dep] = version(dep)
-        except PackageNotFoundError:
-            pass
-    return out
 
 
 def _sha(path: Path) -> str:
@@ -210,7 +200,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         "command": "calibrate",
         "mcsim_version": __version__,
         "argv": sys.argv,
-        "dependencies": _versions(),
+        "dependencies": versions(_DEPS),
         "scenario": {"path": str(plain.path), "hash": plain.hash, "chain": list(plain.chain)},
         "overrides": args.overrides,
         "targets": {"path": str(args.targets), "sha256": _sha(Path(args.targets)), "used": len(targets)},
@@ -304,7 +294,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         "command": "sensitivity",
         "mcsim_version": __version__,
         "argv": sys.argv,
-        "dependencies": _versions(),
+        "dependencies": versions(_DEPS),
         "scenario": {"path": str(loaded.path), "hash": loaded.hash},
         "overrides": args.overrides,
         "method": args.method,

@@ -499,6 +499,18 @@ def _find_header(
     raise LoaderError(f"no header row with the expected columns ({wanted})")
 
 
+def _read_table(
+    path: str | Path, sheet: str | None, aliases: dict[str, tuple[str, ...]], what: str
+) -> tuple[list[list[str]], int, dict[str, int]]:
+    """An export's rows, its header row and where each known column is; says so if it is not ``what``."""
+    rows = read_rows(path, sheet)
+    try:
+        h, cols = _find_header(rows, aliases)
+    except LoaderError as exc:
+        raise LoaderError(f"{path}: not {what}: {exc}") from None
+    return rows, h, cols
+
+
 def _field_filter(rows: list[list[str]], cols: list[int], wanted: list[str] | None):
     """Which data rows to keep: those matching the field filter; without one, the field totals.
 
@@ -572,11 +584,7 @@ def load_vipunen_report(
     source: str | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """A Vipunen web report exported as a flat CSV/XLSX table; returns (targets, notes)."""
-    rows = read_rows(path, sheet)
-    try:
-        h, cols = _find_header(rows, _VIPUNEN_DIMS)
-    except LoaderError as exc:
-        raise LoaderError(f"{path}: not a Vipunen report table: {exc}") from None
+    rows, h, cols = _read_table(path, sheet, _VIPUNEN_DIMS, "a Vipunen report table")
     if "year" not in cols:
         raise LoaderError(f"{path}: no year column (Tilastovuosi)")
     measures = [m for m in _VIPUNEN_MEASURES if m in cols]
@@ -911,11 +919,7 @@ def load_sepe(
     source: str | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """A SEPE / SISPE training-for-employment table (long layout, CSV or XLSX)."""
-    rows = read_rows(path, sheet)
-    try:
-        h, cols = _find_header(rows, _SEPE_COLS)
-    except LoaderError as exc:
-        raise LoaderError(f"{path}: not a SEPE training table: {exc}") from None
+    rows, h, cols = _read_table(path, sheet, _SEPE_COLS, "a SEPE training table")
     counts = [m for m in _SEPE_COUNTS if m in cols]
     rates = [m for m in _SEPE_RATES if m in cols]
     if not counts and not rates:

@@ -18,7 +18,7 @@ import numpy as np
 from model.compiled import DAYS_PER_YEAR, Compiled, weekly
 from model.events import Event, EventLog
 from model.params.schema import Flows
-from model.phases.training import leave_pipeline
+from model.phases.training import drop_out
 from model.rules.queues import group_starts, lexsort
 from model.state import FIELDS, ActorArrays, Status, World
 from model.streams import Streams
@@ -98,16 +98,7 @@ def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     day = c.day0(step) + s.day_in_week("day.exit", step, gone)
     busy = gone[w.status[gone] != Status.IDLE]
     day_busy = np.maximum(day[w.status[gone] != Status.IDLE], w.day_enrolled[busy])
-    log.emit(
-        Event.DROPPED,
-        step,
-        day_busy,
-        worker=busy,
-        firm=w.firm[busy],
-        provider=w.provider[busy],
-        module=w.module[busy],
-    )
-    leave_pipeline(world, c, busy)
+    drop_out(world, c, step, log, busy, day_busy)
     log.emit(Event.EXITED, step, day, worker=gone, firm=w.firm[gone], value=w.aware[gone].astype(float))
     w.active[gone] = False
     w.status[gone] = Status.GONE

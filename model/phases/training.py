@@ -70,6 +70,21 @@ def leave_pipeline(world: World, c: Compiled, ids: np.ndarray) -> None:
     w.stage[ids] = 0
 
 
+def drop_out(world: World, c: Compiled, step: int, log: EventLog, ids: np.ndarray, days: np.ndarray) -> None:
+    """Learners leave the pipeline (waiting list, dropout, or leaving the sector): DROPPED, then idle."""
+    w = world.workers
+    log.emit(
+        Event.DROPPED,
+        step,
+        days,
+        worker=ids,
+        firm=w.firm[ids],
+        provider=w.provider[ids],
+        module=w.module[ids],
+    )
+    leave_pipeline(world, c, ids)
+
+
 def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
     """Waiting-list exits and dropouts, decided on the state at the phase start."""
     w, wk = world.workers, c.cfg.worker
@@ -82,17 +97,8 @@ def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     quits = (s.uniform("dropout", step, training) < weekly(hazard)) & (drop_day < w.day_due[training])
     leave_train = training[quits]
     wait_day = np.maximum(day0 + s.day_in_week("day.drop", step, leave_wait), w.day_enrolled[leave_wait])
-    for ids, days in ((leave_wait, wait_day), (leave_train, drop_day[quits])):
-        log.emit(
-            Event.DROPPED,
-            step,
-            days,
-            worker=ids,
-            firm=w.firm[ids],
-            provider=w.provider[ids],
-            module=w.module[ids],
-        )
-        leave_pipeline(world, c, ids)
+    drop_out(world, c, step, log, leave_wait, wait_day)
+    drop_out(world, c, step, log, leave_train, drop_day[quits])
 
 
 def _intake(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
