@@ -14,7 +14,7 @@ import pytest
 
 from model.params import LoadedScenario, ScenarioError, load_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 FI = ROOT / "scenarios" / "fi" / "baseline.yaml"
 
 
