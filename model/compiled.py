@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.eligibility import Rule, parse
-from model.params.schema import SIZE_BANDS, Instrument, Scenario
+from model.instruments import KINDS, InstrumentKind
+from model.params.schema import Instrument, Scenario
+from model.types import AGE_BANDS, ASSESSMENTS, BANDS, DELIVERIES, PTYPES
 
 __all__ = [
     "Compiled",
@@ -25,16 +27,9 @@ __all__ = [
     "ASSESSMENTS",
     "BANDS",
     "AGE_BANDS",
-    "KINDS",
     "TRIGGERS",
 ]
 
-PTYPES = ("public_vet", "private", "oem", "sector_body", "hei")
-DELIVERIES = ("classroom", "online", "hybrid", "in_situ")
-ASSESSMENTS = ("mcq", "practical")
-BANDS = tuple(SIZE_BANDS)
-AGE_BANDS = ("16-29", "30-49", "50+")
-KINDS = ("collective_fund", "competitive_grant", "training_credit", "voucher", "budget")
 TRIGGERS = ("enrolment", "completion", "credential")
 DAYS_PER_YEAR = 365.25
 
@@ -53,7 +48,7 @@ class InstrumentSpec:
     index: int
     id: str
     kind: str
-    owner: str  # whose pool pays: global | firm | provider | worker
+    impl: InstrumentKind  # what the kind does (model.instruments)
     rule: Rule
     fee_coverage: float
     wage_coverage: float
@@ -62,14 +57,10 @@ class InstrumentSpec:
     payee: str
     config: Instrument
 
-
-_OWNER = {
-    "collective_fund": "global",
-    "budget": "global",
-    "competitive_grant": "provider",
-    "training_credit": "firm",
-    "voucher": "worker",
-}
+    @property
+    def owner(self) -> str:
+        """Whose pool pays: global (the funder), firm, provider or worker."""
+        return self.impl.owner
 
 
 @dataclass(frozen=True)
@@ -120,7 +111,7 @@ def _instrument(i: int, inst: Instrument) -> InstrumentSpec:
         index=i,
         id=inst.id,
         kind=inst.kind,
-        owner=_OWNER[inst.kind],
+        impl=KINDS[inst.kind],
         rule=parse(inst.eligibility),
         fee_coverage=inst.fee_coverage,
         wage_coverage=inst.wage_coverage,

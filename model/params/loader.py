@@ -29,6 +29,7 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
+from model.instruments import KINDS
 from model.params import tables
 from model.params.keys import split_key
 from model.params.provenance import Provenance, ProvenanceError, default_provenance, parse_wrapper
@@ -69,20 +70,12 @@ class LoadedScenario:
         return scenario_hash(self.config)
 
     def parameters(self) -> list[tuple[str, Any, Provenance]]:
-        """Every leaf parameter with its value and provenance, schema defaults included.
-
-        Defaults of fields that an instrument's kind never reads are marked ``unused``.
-        """
-        kinds = [i.kind for i in self.config.funding.instruments]
+        """Every leaf parameter with its value and provenance, schema defaults included."""
         out = []
         for key, value in _leaves(self.config.model_dump(mode="json"), ""):
             if key == "preset":
                 continue
-            prov = self.provenance.get(key)
-            if prov is None:
-                unused = _unused_by_kind(key, kinds)
-                prov = Provenance("unused", f"not read by a {unused} instrument") if unused else None
-            out.append((key, value, prov or default_provenance(key)))
+            out.append((key, value, self.provenance.get(key) or default_provenance(key)))
         return out
 
     def tables(self) -> dict[str, tuple[Provenance, dict[str, Any]]]:
@@ -111,28 +104,6 @@ def _leaves(node: Any, path: str):
             yield from _leaves(v, f"{path}[{i}]")
     else:
         yield path, node
-
-
-#: Instrument fields each kind reads (the others keep inert defaults).
-_KIND_FIELDS = {
-    "collective_fund": {"levy_rate_of_payroll", "budget_eur_per_year"},
-    "budget": {"budget_eur_per_year"},
-    "competitive_grant": {"calls", "provider_types", "application_rate"},
-    "training_credit": {"credit"},
-    "voucher": {"voucher_eur_per_period", "voucher_period_years"},
-}
-_SPECIFIC = set().union(*_KIND_FIELDS.values())
-_INSTRUMENT_KEY = re.compile(r"^funding\.instruments\[(\d+)\]\.([a-z_]+)")
-
-
-def _unused_by_kind(key: str, kinds: list[str]) -> str | None:
-    m = _INSTRUMENT_KEY.match(key)
-    if not m:
-        return None
-    kind, field_name = kinds[int(m.group(1))], m.group(2)
-    if field_name in _SPECIFIC and field_name not in _KIND_FIELDS[kind]:
-        return kind
-    return None
 
 
 def scenario_hash(config: Scenario) -> str:
@@ -380,13 +351,21 @@ def _origin_of(dotted: str, origin: dict[str, str], chain: tuple[str, ...], defa
     return max(hits, key=lambda f: rank.get(f, -1)) if hits else default
 
 
+def _without_kind_tag(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str | None]:
+    """Drop the instrument kind pydantic puts in the location of a discriminated union's error."""
+    for i in range(2, len(loc)):
+        if loc[i - 2] == "instruments" and isinstance(loc[i - 1], int) and loc[i] in KINDS:
+            return loc[:i] + loc[i + 1 :], loc[i]
+    return loc, None
+
+
 _KEY_PREFIX = re.compile(r"^([A-Za-z_][\w+-]*(?:\[\d+\])?(?:\.[\w+-]+|\[\d+\])*): (.*)$", re.S)
 
 
 def _format_errors(exc: ValidationError, origin: dict[str, str], chain: tuple[str, ...], default: str) -> str:
     lines = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+        loc, kind = _without_kind_tag(tuple(p for p in err["loc"] if p not in ("function-after",)))
         dotted = _dotted(loc) or "(top)"
         msg = err["msg"].removeprefix("Value error, ")
         sub = _KEY_PREFIX.match(msg)
@@ -394,7 +373,10 @@ def _format_errors(exc: ValidationError, origin: dict[str, str], chain: tuple[st
             dotted = f"{dotted}.{sub.group(1)}" if dotted != "(top)" else sub.group(1)
             msg = sub.group(2)
         file = _origin_of(dotted, origin, chain, default)
-        if err["type"] == "extra_forbidden":
+        if err["type"] == "extra_forbidden" and kind:
+            keys = ", ".join(sorted(KINDS[kind].schema.model_fields))
+            msg = f"unknown key for a {kind} instrument (its keys: {keys})"
+        elif err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; `mcsim explain` lists every key)"
         elif err["type"] == "missing":
             msg = "required key is missing"

@@ -12,9 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from model.eligibility import EligibilityError, parse
+from model.instruments import Instrument
+from model.instruments.competitive_grant import GrantCall
+from model.types import (
+    SIZE_BANDS,
+    AgeBand,
+    Delivery,
+    Hazard,
+    NonNeg,
+    ProviderType,
+    Section,
+    Share,
+    SizeBand,
+)
 
 __all__ = [
     "SIZE_BANDS",
@@ -25,26 +37,8 @@ __all__ = [
     "GrantCall",
 ]
 
-#: Firm size bands in employees, as FUNDAE's credit rules and the sector statistics use them.
-SIZE_BANDS: dict[str, tuple[int, int]] = {
-    "1-5": (1, 5),
-    "6-9": (6, 9),
-    "10-49": (10, 49),
-    "50-249": (50, 249),
-    "250+": (250, 600),
-}
 
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
-Hazard = Annotated[float, Field(ge=0.0, le=100.0)]
-
-
-class _Section(BaseModel):
-    # strict: YAML's yes/on/1 must not quietly become True, nor true become 1.0
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class Region(_Section):
+class Region(Section):
     """A region of the country: where firms, workers and providers sit."""
 
     name: str
@@ -52,7 +46,7 @@ class Region(_Section):
     rural: bool = False
 
 
-class Population(_Section):
+class Population(Section):
     """Who is simulated, and the real sector the sample stands for (DESIGN §4 Scale)."""
 
     workers: Annotated[int, Field(ge=10, le=50_000_000)] = 2000
@@ -60,12 +54,12 @@ class Population(_Section):
     real_workers: Annotated[int, Field(ge=1)] = 19000
     real_smes: Annotated[int, Field(ge=1)] = 5955
     jobseeker_share: Share = 0.05
-    size_shares: dict[Literal["1-5", "6-9", "10-49", "50-249", "250+"], Share] = Field(
+    size_shares: dict[SizeBand, Share] = Field(
         default_factory=lambda: {"1-5": 0.7, "6-9": 0.15, "10-49": 0.13, "50-249": 0.02}
     )
     women_share_employed: Share = 0.03
     women_share_jobseekers: Share = 0.1
-    age_shares: dict[Literal["16-29", "30-49", "50+"], Share] = Field(
+    age_shares: dict[AgeBand, Share] = Field(
         default_factory=lambda: {"16-29": 0.25, "30-49": 0.45, "50+": 0.30}
     )
     caring_share_women: Share = 0.4
@@ -90,7 +84,7 @@ class Population(_Section):
         return self
 
 
-class Module(_Section):
+class Module(Section):
     """One module of the learning pathway; gateways are prerequisites (DESIGN §2)."""
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -102,7 +96,7 @@ class Module(_Section):
     rpl_substitutable: bool = False
 
 
-class Rpl(_Section):
+class Rpl(Section):
     """Recognition of prior learning: substitutes a gateway only with moderated evidence (L417)."""
 
     enabled: bool = True
@@ -110,7 +104,7 @@ class Rpl(_Section):
     fee_eur: NonNeg = 0.0
 
 
-class Pathway(_Section):
+class Pathway(Section):
     """The stackable modules and their gateways; scenario data, not code."""
 
     modules: Annotated[list[Module], Field(min_length=1, max_length=8)]
@@ -128,19 +122,19 @@ class Pathway(_Section):
         return self
 
 
-class Provider(_Section):
+class Provider(Section):
     """A training provider, or ``count`` identical ones (DESIGN §2 Providers)."""
 
     name: str
     count: Annotated[int, Field(ge=1, le=10000)] = 1
-    type: Literal["public_vet", "private", "oem", "sector_body", "hei"]
+    type: ProviderType
     region: str
     seats: Annotated[float, Field(ge=0.0)]
     teachers: Annotated[int, Field(ge=0)] = 2
     intake_interval_weeks: Annotated[int, Field(ge=1, le=52)] = 1
     min_cohort: Annotated[int, Field(ge=1)] = 1
     fee_multiplier: NonNeg = 1.0
-    delivery: Literal["classroom", "online", "hybrid", "in_situ"] = "classroom"
+    delivery: Delivery = "classroom"
     hours_per_week: Annotated[float, Field(gt=0.0, le=60.0)] = 16.0
     assessment: Literal["mcq", "practical"] = "mcq"
     joins_moderation: bool = False
@@ -149,7 +143,7 @@ class Provider(_Section):
     modules: list[str] | None = None
 
 
-class Moderation(_Section):
+class Moderation(Section):
     """External moderation by sampled audits with finite assessor capacity (L379, L622–624)."""
 
     required: bool = False
@@ -162,7 +156,7 @@ class Moderation(_Section):
     cost_per_audit_eur: NonNeg = 150.0
 
 
-class Verification(_Section):
+class Verification(Section):
     """Authenticity checks of credentials by employers (pilot KPI, L697)."""
 
     checks_per_holder_per_year: Hazard = 0.5
@@ -173,7 +167,7 @@ class Verification(_Section):
     paper_issue_days: NonNeg = 10.0
 
 
-class Diffusion(_Section):
+class Diffusion(Section):
     """Bass awareness diffusion; annual hazards (public-facts §10)."""
 
     p: Hazard = 0.03
@@ -185,14 +179,14 @@ class Diffusion(_Section):
     initial_worker_aware: Share = 0.05
 
 
-class OutreachTarget(_Section):
+class OutreachTarget(Section):
     """A campaign: multiplies the external awareness rate of its target group."""
 
     p_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] = 1.0
     cost_eur_per_year: NonNeg = 0.0
 
 
-class Outreach(_Section):
+class Outreach(Section):
     """Awareness campaigns aimed at SMEs (L1510), women, or rural areas."""
 
     smes: OutreachTarget = OutreachTarget()
@@ -200,7 +194,7 @@ class Outreach(_Section):
     rural: OutreachTarget = OutreachTarget()
 
 
-class Ev(_Section):
+class Ev(Section):
     """EV share of a workshop's service mix over time (public-facts §7)."""
 
     service_share_start: Share = 0.05
@@ -209,14 +203,14 @@ class Ev(_Section):
     firm_spread: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
 
 
-class Employer(_Section):
+class Employer(Section):
     """SME sponsorship, trust and acceptance (DESIGN §2 SMEs)."""
 
     sponsor_rate_per_year: Hazard = 3.0
     need_weight: NonNeg = 5.0
     trust_weight: float = 1.5
     cost_weight: NonNeg = 0.5
-    downtime_by_size: dict[Literal["1-5", "6-9", "10-49", "50-249", "250+"], NonNeg] = Field(
+    downtime_by_size: dict[SizeBand, NonNeg] = Field(
         default_factory=lambda: {"1-5": 1.0, "6-9": 0.7, "10-49": 0.4, "50-249": 0.2, "250+": 0.1}
     )
     downtime_weight: NonNeg = 0.5
@@ -231,7 +225,7 @@ class Employer(_Section):
     signal_weight_peers: NonNeg = 0.2
     signal_weight_experience: NonNeg = 0.1
     prior_quality: Share = 0.4
-    issuer_quality: dict[Literal["public_vet", "private", "oem", "sector_body", "hei"], Share] = Field(
+    issuer_quality: dict[ProviderType, Share] = Field(
         default_factory=lambda: {
             "public_vet": 0.6,
             "private": 0.4,
@@ -243,7 +237,7 @@ class Employer(_Section):
     design_group_join_per_year: Hazard = 0.05
 
 
-class Worker(_Section):
+class Worker(Section):
     """Worker enrolment, dropout and assessment (DESIGN §2 Workers)."""
 
     enrol_rate_per_year: Hazard = 0.3
@@ -263,89 +257,13 @@ class Worker(_Section):
     retake_days: NonNeg = 21.0
 
 
-class Fees(_Section):
+class Fees(Section):
     """Fee levels: ``multiplier`` scales every module fee (L608, L1282)."""
 
     multiplier: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
 
 
-class GrantCall(_Section):
-    """One themed call of a competitive grant (JOTPA-style, public-facts §2)."""
-
-    open_week: Annotated[int, Field(ge=0)]
-    deadline_weeks: Annotated[int, Field(ge=0, le=52)] = 6  # applications close this long after opening
-    budget_eur: NonNeg
-    project_weeks: Annotated[int, Field(ge=1, le=520)] = 104
-
-
-class CreditRules(_Section):
-    """FUNDAE-style credit rules (public-facts §1)."""
-
-    contribution_rate: Share = 0.007
-    bonus_rates: dict[Literal["6-9", "10-49", "50-249", "250+"], Share] = Field(
-        default_factory=lambda: {"6-9": 1.0, "10-49": 0.75, "50-249": 0.6, "250+": 0.5}
-    )
-    floor_eur: NonNeg = 420.0
-    cofinancing: dict[Literal["1-5", "6-9", "10-49", "50-249", "250+"], Share] = Field(
-        default_factory=lambda: {"1-5": 0.0, "6-9": 0.05, "10-49": 0.1, "50-249": 0.2, "250+": 0.4}
-    )
-    hourly_cap_classroom_eur: NonNeg = 13.0
-    hourly_cap_online_eur: NonNeg = 7.5
-    carry_years_under_50: Annotated[int, Field(ge=1, le=3)] = 3
-    admin_uptake_by_size: dict[Literal["1-5", "6-9", "10-49", "50-249", "250+"], Share] = Field(
-        default_factory=lambda: {"1-5": 0.2, "6-9": 0.3, "10-49": 0.6, "50-249": 0.85, "250+": 0.95}
-    )
-
-
-class Instrument(_Section):
-    """A funding instrument: who pays what, for whom, when, out of which budget (DESIGN §2)."""
-
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    kind: Literal["collective_fund", "competitive_grant", "training_credit", "voucher", "budget"]
-    eligibility: str = "True"
-    fee_coverage: Share = 1.0
-    wage_coverage: Share = 0.0
-    cap_eur_per_learner: NonNeg | None = None
-    trigger: Literal["enrolment", "completion", "credential"] = "enrolment"
-    payee: Literal["provider", "firm", "learner"] = "provider"
-    budget_eur_per_year: NonNeg = 0.0
-    levy_rate_of_payroll: Annotated[float, Field(ge=0.0, le=0.05)] = 0.0
-    calls: list[GrantCall] = Field(default_factory=list)
-    provider_types: list[Literal["public_vet", "private", "oem", "sector_body", "hei"]] = Field(
-        default_factory=lambda: ["public_vet", "hei"]
-    )
-    application_rate: Share = 0.7
-    credit: CreditRules = CreditRules()
-    voucher_eur_per_period: NonNeg = 175.0
-    voucher_period_years: Annotated[int, Field(ge=1, le=5)] = 2
-
-    @field_validator("eligibility", mode="before")
-    @classmethod
-    def _bool_rule_as_text(cls, value: object) -> object:
-        return str(value) if isinstance(value, bool) else value
-
-    @field_validator("eligibility")
-    @classmethod
-    def _rule_parses(cls, text: str) -> str:
-        try:
-            parse(text)
-        except EligibilityError as exc:
-            raise ValueError(str(exc)) from None
-        return text
-
-    @model_validator(mode="after")
-    def _kind_needs(self) -> Instrument:
-        if self.kind == "competitive_grant" and not self.calls:
-            raise ValueError("a competitive_grant needs at least one entry in 'calls'")
-        if self.kind == "collective_fund" and self.levy_rate_of_payroll == 0.0:
-            if self.budget_eur_per_year == 0.0:
-                raise ValueError(
-                    "a collective_fund needs levy_rate_of_payroll or budget_eur_per_year above 0"
-                )
-        return self
-
-
-class Funding(_Section):
+class Funding(Section):
     """Funding instruments; list order is the precedence when they stack."""
 
     instruments: list[Instrument] = Field(default_factory=list, max_length=8)
@@ -358,10 +276,7 @@ class Funding(_Section):
         return self
 
 
-AgeBand = Literal["16-29", "30-49", "50+"]
-
-
-class Inflow(_Section):
+class Inflow(Section):
     """A stream of people entering the sector's labour pool (they arrive as jobseekers)."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -381,7 +296,7 @@ class Inflow(_Section):
         return self
 
 
-class Flows(_Section):
+class Flows(Section):
     """Labour-market flows: entries, exits, firm turnover and hiring (DESIGN §4)."""
 
     enabled: bool = False
@@ -407,7 +322,7 @@ class Flows(_Section):
         return self
 
 
-class Content(_Section):
+class Content(Section):
     """Technology and standards change, and how providers renew module content (agility).
 
     Change events make part of a module's learning outcomes out of date (OEM procedures, SFS 6002:2025,
@@ -430,7 +345,7 @@ class Content(_Section):
     stale_value_weight: NonNeg = 0.5
 
 
-class Scenario(_Section):
+class Scenario(Section):
     """A whole scenario: a country preset or a policy variant that ``extends:`` one."""
 
     name: str

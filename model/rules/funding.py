@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.compiled import AGE_BANDS, BANDS, DELIVERIES, PTYPES, Compiled, InstrumentSpec
+from model.compiled import AGE_BANDS, BANDS, DELIVERIES, PTYPES, Compiled
+from model.instruments import owner_ids, pool_of
+from model.instruments.pools import own_balance
 from model.rules.queues import cumsum_within, lexsort
 from model.state import World
 
@@ -73,23 +75,6 @@ def eligibility_context(
     return ctx
 
 
-def _implicit(world: World, c: Compiled, inst: InstrumentSpec, worker, provider, day: int):
-    """Conditions that belong to the instrument's kind, beyond the scenario's rule."""
-    w, s, p = world.workers, world.smes, world.providers
-    firm = w.firm[worker]
-    f = np.maximum(firm, 0)
-    k = inst.index
-    if inst.kind == "collective_fund":
-        return (firm >= 0) & s.ca_covered[f] & (world.globals.pool[k] > 0)
-    if inst.kind == "training_credit":
-        return (firm >= 0) & s.credit_active[f] & (s.pool[f, k] > 0)
-    if inst.kind == "competitive_grant":
-        return (p.pool[provider, k] > 0) & (p.day_grant_end[provider, k] > day)
-    if inst.kind == "voucher":
-        return w.pool[worker, k] > 0
-    return np.full(len(worker), world.globals.pool[k] > 0)
-
-
 def quote(
     world: World,
     c: Compiled,
@@ -115,58 +100,20 @@ def quote(
         return Quote(amount, left)
     sponsored = np.zeros(n, dtype=bool) if sponsored is None else sponsored
     ctx = eligibility_context(world, c, worker, module, provider)
-    firm = np.maximum(world.workers.firm[worker], 0)
     for inst in c.instruments:
-        k = inst.index
-        ok = inst.rule(ctx) & _implicit(world, c, inst, worker, provider, day)
-        cover = np.full(n, inst.fee_coverage)
-        cap = np.full(n, inst.cap_eur)
-        if inst.kind == "training_credit":
-            ok &= sponsored
-            rules = inst.config.credit
-            cofin = np.array([rules.cofinancing.get(b, 0.0) for b in BANDS])
-            cover = np.minimum(cover, 1.0 - cofin[world.smes.size_band[firm]])
-            online = world.providers.delivery[provider] == DELIVERIES.index("online")
-            hourly = np.where(online, rules.hourly_cap_online_eur, rules.hourly_cap_classroom_eur)
-            cap = np.minimum(cap, hourly * c.hours[module])
-        fee_part = np.minimum(left * cover, cap)
+        k, kind = inst.index, inst.impl
+        terms = kind.terms(world, c, inst, worker, module, provider, sponsored)
+        ok = inst.rule(ctx) & kind.implicit(world, c, inst, worker, provider, day) & terms.ok
+        fee_part = np.minimum(left * terms.cover, terms.cap)
         wage_part = wage_left * inst.wage_coverage
         wanted = fee_part + wage_part
-        total = wanted
-        if inst.owner == "firm":
-            total = np.minimum(total, world.smes.pool[firm, k])
-        elif inst.owner == "provider":
-            total = np.minimum(total, world.providers.pool[provider, k])
-        elif inst.owner == "worker":
-            total = np.minimum(total, world.workers.pool[worker, k])
-        total = np.where(ok, total, 0.0)
+        balance = own_balance(world, inst.owner, k, worker, provider)
+        total = np.where(ok, np.minimum(wanted, balance), 0.0)
         share = np.divide(total, wanted, out=np.zeros(n), where=wanted > 0)  # pool-limited share
         amount[:, k] = total
         left = np.maximum(left - fee_part * share, 0.0)
         wage_left = np.maximum(wage_left - wage_part * share, 0.0)
     return Quote(amount, left)
-
-
-def _owner_ids(world: World, inst: InstrumentSpec, worker, provider) -> np.ndarray:
-    if inst.owner == "firm":
-        return world.workers.firm[worker].astype(np.int64)
-    if inst.owner == "provider":
-        return provider.astype(np.int64)
-    if inst.owner == "worker":
-        return worker.astype(np.int64)
-    return np.zeros(len(worker), dtype=np.int64)
-
-
-def _pool(world: World, inst: InstrumentSpec) -> np.ndarray:
-    """The pool array of an instrument (a view into the owner's state)."""
-    k = inst.index
-    if inst.owner == "firm":
-        return world.smes.pool[:, k]
-    if inst.owner == "provider":
-        return world.providers.pool[:, k]
-    if inst.owner == "worker":
-        return world.workers.pool[:, k]
-    return world.globals.pool[k : k + 1]
 
 
 def ration(
@@ -185,11 +132,11 @@ def ration(
         if not want.any():
             continue
         idx = np.flatnonzero(want)
-        owner = _owner_ids(world, inst, worker[idx], provider[idx])
+        owner = owner_ids(world, inst.owner, worker[idx], provider[idx])
         order = lexsort(priority[idx], owner)
         g, amt = owner[order], q.amount[idx[order], inst.index]
         within = cumsum_within(g, amt)
-        balance = _pool(world, inst)[g]
+        balance = pool_of(world, inst.owner, inst.index)[g]
         refused = within > balance + 1e-9
         alive[idx[order[refused]]] = False
         refused_by[idx[order[refused]]] = inst.index
@@ -203,8 +150,8 @@ def commit(world: World, c: Compiled, q: Quote, worker, provider, winners: np.nd
         amt = np.where(winners, q.amount[:, k], 0.0)
         if not amt.any():
             continue
-        owner = _owner_ids(world, inst, worker, provider)
-        np.subtract.at(_pool(world, inst), owner, amt)
+        owner = owner_ids(world, inst.owner, worker, provider)
+        np.subtract.at(pool_of(world, inst.owner, k), owner, amt)
         world.workers.commit[worker, k] = amt.astype(np.float32)
 
 
@@ -216,8 +163,8 @@ def release(world: World, c: Compiled, ids: np.ndarray) -> None:
         amt = w.commit[ids, k].astype(np.float64)
         if not amt.any():
             continue
-        owner = _owner_ids(world, inst, ids, w.provider[ids])
-        np.add.at(_pool(world, inst), owner, amt)
+        owner = owner_ids(world, inst.owner, ids, w.provider[ids])
+        np.add.at(pool_of(world, inst.owner, k), owner, amt)
         w.commit[ids, k] = 0.0
 
 

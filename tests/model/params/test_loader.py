@@ -685,10 +685,15 @@ def test_wrapped_list_replaces_inherited_list(tmp_path: Path) -> None:
     assert merged.config.providers[-1].name == "extra" and len(merged.config.providers) > 1
 
 
-def test_unused_instrument_fields_are_not_assumptions(tmp_path: Path) -> None:
+def test_an_instrument_holds_only_its_own_kinds_keys(tmp_path: Path) -> None:
     body = "funding:\n  instruments:\n    - {id: esf, kind: budget, budget_eur_per_year: 1000}\n"
     loaded = load_scenario(child(tmp_path, body))
-    kinds = {k: p.kind for k, _, p in loaded.parameters()}
-    assert kinds["funding.instruments[0].calls"] == "unused"
-    assert kinds["funding.instruments[0].credit.floor_eur"] == "unused"
-    assert kinds["funding.instruments[0].fee_coverage"] == "default"
+    keys = {k for k, _, _ in loaded.parameters()}
+    assert "funding.instruments[0].budget_eur_per_year" in keys
+    assert not any(k.startswith("funding.instruments[0].credit") for k in keys)
+    assert not any(k.startswith("funding.instruments[0].calls") for k in keys)
+    wrong = "funding:\n  instruments:\n    - {id: esf, kind: budget, budget_eur_per_year: 1000, calls: []}\n"
+    with pytest.raises(
+        ScenarioError, match=r"wrong.yaml: funding\.instruments\[0\]\.calls: unknown key for a budget"
+    ):
+        load_scenario(child(tmp_path, wrong, "wrong.yaml"))

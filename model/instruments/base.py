@@ -1,0 +1,115 @@
+"""What every funding instrument is, and the interface a kind of instrument implements.
+
+Why an interface: a kind of instrument (collective fund, competitive grant, training credit, voucher,
+programme budget) differs from the others in five things only — who owns the pool, the conditions
+that come with the kind whatever the scenario's rule says, how and when its pool is refilled, what it
+covers of a learner's cost, and when and to whom it pays. Each kind states them in one module
+(``model.instruments.<kind>``) with its own schema class; the funding rules and the environment
+phase call the interface and never ask which kind they hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from model.eligibility import EligibilityError, parse
+from model.instruments.pools import Owner, owner_ids, pool_of
+from model.types import NonNeg, Section, Share
+
+if TYPE_CHECKING:
+    from model.compiled import Compiled, InstrumentSpec
+    from model.state import World
+    from model.streams import Streams
+
+__all__ = ["InstrumentBase", "InstrumentKind", "Terms", "Trigger", "Payee"]
+
+Trigger = Literal["enrolment", "completion", "credential"]
+Payee = Literal["provider", "firm", "learner"]
+
+
+class InstrumentBase(Section):
+    """Fields every instrument has: its rule, what it covers, and when and to whom it pays."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    eligibility: str = "True"
+    fee_coverage: Share = 1.0
+    wage_coverage: Share = 0.0
+    cap_eur_per_learner: NonNeg | None = None
+    trigger: Trigger = "enrolment"
+    payee: Payee = "provider"
+
+    @field_validator("eligibility", mode="before")
+    @classmethod
+    def _bool_rule_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, bool) else value
+
+    @field_validator("eligibility")
+    @classmethod
+    def _rule_parses(cls, text: str) -> str:
+        try:
+            parse(text)
+        except EligibilityError as exc:
+            raise ValueError(str(exc)) from None
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What an instrument offers each candidate: whether at all, the share of the fee, the cap in EUR."""
+
+    ok: np.ndarray
+    cover: np.ndarray
+    cap: np.ndarray
+
+
+class InstrumentKind:
+    """One kind of instrument. Subclasses set the class variables and override what differs.
+
+    Money is in simulated euros throughout (real euros divided by ``Compiled.w_scale``).
+    """
+
+    name: ClassVar[str]
+    schema: ClassVar[type[InstrumentBase]]
+    owner: ClassVar[Owner]
+
+    def refill_year(
+        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int
+    ) -> list[float]:
+        """At the start of a budget year: refill the pool; return each amount made available."""
+        return []
+
+    def refill_week(
+        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int
+    ) -> list[float]:
+        """Any week (after the budget year's refill): money made available during the year, e.g. calls."""
+        return []
+
+    def implicit(
+        self,
+        world: World,
+        c: Compiled,
+        spec: InstrumentSpec,
+        worker: np.ndarray,
+        provider: np.ndarray,
+        day: int,
+    ) -> np.ndarray:
+        """Conditions that come with the kind, beyond the scenario's rule: by default, money in the pool."""
+        return pool_of(world, self.owner, spec.index)[owner_ids(world, self.owner, worker, provider)] > 0
+
+    def terms(
+        self,
+        world: World,
+        c: Compiled,
+        spec: InstrumentSpec,
+        worker: np.ndarray,
+        module: np.ndarray,
+        provider: np.ndarray,
+        sponsored: np.ndarray,
+    ) -> Terms:
+        """What the instrument covers of each candidate's fee: by default the scenario's share and cap."""
+        n = len(worker)
+        return Terms(np.ones(n, bool), np.full(n, spec.fee_coverage), np.full(n, spec.cap_eur))
