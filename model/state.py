@@ -183,7 +183,9 @@ class World:
     smes: ActorArrays
     providers: ActorArrays
     globals: Globals
-    scratch: dict[str, object] = field(default_factory=dict)  # transient hand-over between phases
+    # Derived data a phase may rebuild from state at any time (e.g. the provider lookup table); never a
+    # hand-over between phases: those are return values (``model.phases.run_week``).
+    cache: dict[str, object] = field(default_factory=dict)
 
 
 def initial_counts(world: World) -> dict[str, int]:

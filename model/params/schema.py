@@ -102,6 +102,7 @@ class Rpl(Section):
     enabled: bool = True
     assessment_days: Annotated[float, Field(ge=1.0, le=365.0)] = 14.0
     fee_eur: NonNeg = 0.0
+    hours: Annotated[float, Field(gt=0.0, le=200.0)] = 8.0  # learner's time to assemble and present evidence
 
 
 class Pathway(Section):
@@ -208,6 +209,7 @@ class Employer(Section):
 
     sponsor_rate_per_year: Hazard = 3.0
     need_weight: NonNeg = 5.0
+    need_floor: Share = 0.5  # share of the EV need left when no staff lacks the first gateway
     trust_weight: float = 1.5
     cost_weight: NonNeg = 0.5
     downtime_by_size: dict[SizeBand, NonNeg] = Field(
@@ -225,6 +227,7 @@ class Employer(Section):
     signal_weight_peers: NonNeg = 0.2
     signal_weight_experience: NonNeg = 0.1
     prior_quality: Share = 0.4
+    experience_step: Share = 0.3  # weight of one week's checks in a firm's running verification experience
     issuer_quality: dict[ProviderType, Share] = Field(
         default_factory=lambda: {
             "public_vet": 0.6,
@@ -249,6 +252,7 @@ class Worker(Section):
     flexible_delivery_relief: Share = 0.7
     employer_support_weight: float = 0.5
     jobseeker_value_bonus: float = 0.5
+    hiring_value_per_weight: NonNeg = 0.25  # value of acceptance in hiring, per unit of hiring weight
     dropout_per_year: Hazard = 1.0
     caring_dropout_multiplier: NonNeg = 1.5
     waitlist_exit_per_year: Hazard = 1.0

@@ -1,15 +1,22 @@
 """The weekly phases, in the one order both engines run them (DESIGN §4).
 
-environment → labour market → content → awareness → decisions → rationing → training → moderation →
-issuance/verification → trust/acceptance → payments. Within a phase every agent decides on the
-state at the phase start; scarce things are rationed by keyed priority draws. Each phase module
-declares the arrays it reads and writes (``READS``/``WRITES``), which is what the Mesa engine lends
-it from its agents; a phase may define ``enabled(compiled)``, and both engines skip it when False.
+1 environment → 2 labour market → 3 content → 4 awareness → 5 decisions → 6 rationing → 7 training →
+8 moderation → 9 issuance/verification → 10 trust/acceptance → 11 payments (each module's docstring
+opens with its number here; a test keeps them in step). Within a phase every agent decides on the
+state at the phase start; scarce things are rationed by keyed priority draws.
+
+The phase contract: ``run(world, compiled, streams, step, log, **taken)`` changes the state it
+declares (``READS``/``WRITES``, which is what the Mesa engine lends it from its agents), logs events,
+and may return a value that a later phase of the same week names in its ``TAKES`` and receives as a
+keyword argument (the decisions phase returns its intents; rationing takes them). A phase may define
+``enabled(compiled)``; both engines skip it when False. ``run_week`` is the one loop both engines use.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 from model.phases import (
     awareness,
@@ -25,7 +32,7 @@ from model.phases import (
     trust,
 )
 
-__all__ = ["PHASES"]
+__all__ = ["PHASES", "run_week"]
 
 PHASES: tuple[tuple[str, ModuleType], ...] = (
     ("environment", environment),
@@ -40,3 +47,18 @@ PHASES: tuple[tuple[str, ModuleType], ...] = (
     ("trust", trust),
     ("payments", payments),
 )
+
+
+def run_week(compiled: Any, call: Callable[[str, ModuleType, dict[str, Any]], Any]) -> None:
+    """Run one week: each enabled phase in order, handing each its ``TAKES`` from earlier phases.
+
+    ``call(name, phase, taken)`` runs one phase the engine's way (on its arrays, or on state lent by
+    agents) and returns what the phase returned.
+    """
+    handed: dict[str, Any] = {}
+    for name, phase in PHASES:
+        if hasattr(phase, "enabled") and not phase.enabled(compiled):
+            continue
+        out = call(name, phase, {k: handed.pop(k) for k in getattr(phase, "TAKES", ())})
+        if out is not None:
+            handed[name] = out

@@ -1,4 +1,4 @@
-"""Phase 3, decisions: SMEs choose to sponsor a worker; workers choose to enrol.
+"""Phase 5, decisions: SMEs choose to sponsor a worker; workers choose to enrol.
 
 Every agent decides on the state at the phase start and nothing is changed here: the intents go to
 the rationing phase, which settles scarce funding. Decisions see the funding they would get
@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.compiled import DELIVERIES, Compiled
+from model.compiled import BANDS, DELIVERIES, Compiled
 from model.events import EventLog
 from model.phases.awareness import _share_by_region
 from model.rules import funding
+from model.rules.firms import firm_ev_share
 from model.rules.hazards import (
     enrolment_bound,
     enrolment_probability,
@@ -69,7 +70,6 @@ READS = {
 }
 WRITES: set[str] = set()
 
-_RPL_HOURS = 8.0  # workplace-evidence assessment time of an RPL route (assumption)
 _FLEXIBLE = np.array([d in ("online", "hybrid", "in_situ") for d in DELIVERIES])
 
 
@@ -136,9 +136,9 @@ class ProviderTable:
 
 
 def _provider_table(world: World, c: Compiled) -> ProviderTable:
-    table = world.scratch.get("provider_table")
+    table = world.cache.get("provider_table")
     if table is None:
-        table = world.scratch["provider_table"] = ProviderTable.build(world, c)
+        table = world.cache["provider_table"] = ProviderTable.build(world, c)
     return table
 
 
@@ -224,7 +224,7 @@ def _lacking_first_gateway(
 
 
 def _downtime(emp) -> np.ndarray:
-    return np.array([emp.downtime_by_size.get(b, 0.0) for b in ("1-5", "6-9", "10-49", "50-249", "250+")])
+    return np.array([emp.downtime_by_size.get(b, 0.0) for b in BANDS])
 
 
 def _no_intents(c: Compiled) -> Intents:
@@ -268,9 +268,10 @@ def _sponsorship(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     prov, _far = _providers(world, c, s, step, idle, mod, rpl)
     # Need: EV work in the firm's mix times the share of its staff still able to progress.
     gap = gap_of_maybe[np.searchsorted(maybe, firm)]  # ``maybe`` is sorted: it comes from flatnonzero
-    need = np.minimum(1.0, emp.need_weight * c.ev_share(step) * sm.ev_mult[firm]) * (0.5 + 0.5 * gap)
+    ev_need = emp.need_weight * firm_ev_share(c.ev_share(step), sm.ev_mult[firm])
+    need = np.minimum(1.0, ev_need) * (emp.need_floor + (1.0 - emp.need_floor) * gap)
     fee = _fee(c, world, mod, prov, rpl)
-    hours = np.where(rpl, _RPL_HOURS, c.hours[mod])
+    hours = np.where(rpl, c.cfg.pathway.rpl.hours, c.hours[mod])
     wage = hours * c.cfg.population.wage_eur_per_hour
     q = funding.quote(world, c, idle, mod, prov, fee, wage, c.day0(step), np.ones(len(idle), bool))
     net = fee + wage - q.amount.sum(axis=1)
@@ -313,7 +314,7 @@ def _hiring_payoff(c: Compiled) -> float:
     Only with labour-market flows: without hiring there is nothing for acceptance to pay off in.
     """
     f = c.cfg.flows
-    return 0.25 * f.credential_hiring_weight if f.enabled else 0.0
+    return c.cfg.worker.hiring_value_per_weight * f.credential_hiring_weight if f.enabled else 0.0
 
 
 def _self_enrolment(
@@ -334,7 +335,7 @@ def _self_enrolment(
     stale = c.cfg.content.stale_value_weight if c.cfg.content.enabled else 0.0
     lowest = min(0.0, bonus) + float(accept_share.min()) - stale
     value_range = (lowest, top + max(0.0, bonus) + payoff * top)
-    shortest = min(float(c.hours.min()), _RPL_HOURS)
+    shortest = min(float(c.hours.min()), c.cfg.pathway.rpl.hours)
     bound = enrolment_bound(
         wk.enrol_rate_per_year,
         wk.value_weight,
@@ -360,7 +361,7 @@ def _self_enrolment(
     rural_classroom = c.region_rural[w.region[idle]] & (p.delivery[prov] == DELIVERIES.index("classroom"))
     firm = w.firm[idle]
     employer_accepts = (firm >= 0) & sm.accepts[np.maximum(firm, 0)]
-    hours = np.where(rpl, _RPL_HOURS, c.hours[mod])
+    hours = np.where(rpl, c.cfg.pathway.rpl.hours, c.hours[mod])
     prob = enrolment_probability(
         wk.enrol_rate_per_year,
         value,
@@ -406,9 +407,9 @@ def _concat(a: Intents, b: Intents) -> Intents:
     )
 
 
-def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
-    """Collect this week's enrolment intents into ``world.scratch['intents']``."""
+def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> Intents:
+    """This week's enrolment intents (sponsored first, then workers' own), for the rationing phase."""
     idle = world.workers.status == Status.IDLE
     sponsored = _sponsorship(world, c, s, step, idle)
     own = _self_enrolment(world, c, s, step, idle, sponsored.worker)
-    world.scratch["intents"] = _concat(sponsored, own)
+    return _concat(sponsored, own)

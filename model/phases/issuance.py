@@ -1,4 +1,4 @@
-"""Phase 7, issuance and verification: credentials are issued; employers check holders.
+"""Phase 9, issuance and verification: credentials are issued; employers check holders.
 
 A credential is issued as a European Digital Credential if its provider issues EDCs, otherwise as
 paper/PDF. Employers check holders' credentials (compliance audits, L407); a check succeeds only for
@@ -46,8 +46,6 @@ WRITES = {
     "workers.stage",
     "smes.experience",
 }
-
-_EXPERIENCE_STEP = 0.3  # assumption: weight of one check in a firm's running experience score
 
 
 def _issue(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
@@ -123,7 +121,8 @@ def _verify(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     good = np.bincount(firm, weights=ok, minlength=sm.n)
     seen_firms = n > 0
     mean = np.divide(good, n, out=np.zeros(sm.n), where=seen_firms)
-    sm.experience[seen_firms] += (_EXPERIENCE_STEP * (mean - sm.experience))[seen_firms].astype(np.float32)
+    step_size = c.cfg.employer.experience_step
+    sm.experience[seen_firms] += (step_size * (mean - sm.experience))[seen_firms].astype(np.float32)
 
 
 def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:

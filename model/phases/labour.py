@@ -19,6 +19,7 @@ from model.compiled import DAYS_PER_YEAR, Compiled, weekly
 from model.events import Event, EventLog
 from model.params.schema import Flows
 from model.phases.training import drop_out
+from model.rules.firms import firm_ev_share
 from model.rules.queues import group_starts, lexsort
 from model.state import FIELDS, ActorArrays, Status, World
 from model.streams import Streams
@@ -193,7 +194,7 @@ def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     f, sm, w = c.cfg.flows, world.smes, world.workers
     firms = np.flatnonzero(sm.active)
     staff = np.bincount(w.firm + 1, minlength=sm.n + 1)[1:][firms]  # people who left have no firm (-1)
-    ev = np.minimum(1.0, c.ev_share(step) * sm.ev_mult[firms])
+    ev = firm_ev_share(c.ev_share(step), sm.ev_mult[firms])
     rate = f.vacancy_per_employee_per_year * np.maximum(staff, 1) * (1.0 + f.vacancy_ev_growth * ev)
     opens = firms[s.uniform("vacancy", step, firms) < weekly(rate)]
     sm.vacancies[opens] = np.minimum(sm.vacancies[opens] + 1, f.max_open_vacancies)

@@ -1,4 +1,4 @@
-"""Phase 6, moderation: the panel audits sampled assessments, oldest first, within its capacity.
+"""Phase 8, moderation: the panel audits sampled assessments, oldest first, within its capacity.
 
 Assessor capacity is finite (L379, L622–624), so a queue forms; the moderation cycle time is the
 days from assessment to audit. A failed audit sends the learner back to be reassessed. Each audit

@@ -1,4 +1,4 @@
-"""Phase 9, payments: pay every commitment whose trigger (enrolment, completion, credential) is reached.
+"""Phase 11, payments: pay every commitment whose trigger (enrolment, completion, credential) is reached.
 
 Payments are the ledger: each PAID event names the instrument, the learner, the firm and the
 provider, the day and the amount (simulated euros; outputs scale them to the real sector).

@@ -1,4 +1,4 @@
-"""Phase 4, rationing: settle scarce funding by a random priority key, then enrol the winners.
+"""Phase 6, rationing: settle scarce funding by a random priority key, then enrol the winners.
 
 Budgets are rationed instrument by instrument in precedence order; seats are rationed later, at
 intake, so enrolled learners may wait. The priority key is a keyed draw, so no result depends on
@@ -11,10 +11,12 @@ import numpy as np
 
 from model.compiled import Compiled
 from model.events import Event, EventLog
+from model.phases.decisions import Intents
 from model.rules import funding
 from model.state import Status, World
 from model.streams import Streams
 
+TAKES = ("decisions",)  # the decisions phase's return value: this week's Intents
 READS = {
     "workers.firm",
     "workers.pool",
@@ -43,9 +45,9 @@ WRITES = {
 }
 
 
-def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
-    """Fund, then enrol, this week's intents."""
-    it = world.scratch.pop("intents")
+def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog, decisions: Intents) -> None:
+    """Fund, then enrol, this week's intents (what the decisions phase returned)."""
+    it = decisions
     w, sm = world.workers, world.smes
     priority = s.uniform("priority", step, it.worker)
     won, refused_by = funding.ration(world, c, it.quote, it.worker, it.provider, priority)

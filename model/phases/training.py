@@ -1,4 +1,4 @@
-"""Phase 5, training: intake into seats, waiting-list exits, dropout, completion and assessment.
+"""Phase 7, training: intake into seats, waiting-list exits, dropout, completion and assessment.
 
 Providers take waiting learners into free seats on their intake weeks (every week for continuous
 admission, L311), first come first served with a keyed tie-break, and run a cohort only when enough

@@ -1,4 +1,4 @@
-"""Phase 8, trust and acceptance: SMEs update trust from quality signals and decide to accept MCs.
+"""Phase 10, trust and acceptance: SMEs update trust from quality signals and decide to accept MCs.
 
 Signals (L435, L506, L516, L1926): the share of credentials around the firm that were externally
 moderated, the share that are digitally verifiable, the issuers' standing, the share of peer firms

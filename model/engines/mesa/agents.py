@@ -12,6 +12,7 @@ from typing import Any
 
 import mesa
 
+from model.rules.firms import firm_ev_share
 from model.rules.pathway import popcount8
 from model.state import Status
 
@@ -46,10 +47,9 @@ class SME(_StateAgent):
     """A workshop: size, EV share of its service mix, budget, trust and acceptance of MCs."""
 
     def ev_share(self) -> float:
-        """This firm's EV share of the service mix this week."""
+        """This firm's EV share of the service mix this week, as the rules compute it."""
         week = max(self.model.steps - 1, 0)
-        cap = self.model.config.cfg.ev.service_share_max
-        return min(cap, self.model.config.ev_share(week) * self.ev_mult)
+        return float(firm_ev_share(self.model.config.ev_share(week), self.ev_mult))
 
 
 class Provider(_StateAgent):

@@ -10,6 +10,8 @@ Randomness comes from keyed streams, never from ``model.random``, so agent order
 from __future__ import annotations
 
 import time
+from types import ModuleType
+from typing import Any
 
 import mesa
 import numpy as np
@@ -17,7 +19,7 @@ import numpy as np
 from model.compiled import Compiled
 from model.engines.mesa.agents import SME, Funder, ModerationPanel, Provider, Worker
 from model.events import EventLog
-from model.phases import PHASES
+from model.phases import PHASES, run_week
 from model.state import (
     FIELDS,
     MAX_MODULES,
@@ -50,7 +52,7 @@ class MicroCredentialModel(mesa.Model):
         self.streams = Streams(seed)
         self.log = EventLog()
         self.phase_seconds = {name: 0.0 for name, _ in PHASES}
-        self.scratch: dict[str, object] = {}
+        self.cache: dict[str, object] = {}
         self._lent_copies: dict[tuple[str, str], np.ndarray] = {}
         self.year = -1
         self._entry_carry: np.ndarray | None = None
@@ -103,7 +105,7 @@ class MicroCredentialModel(mesa.Model):
             entry_carry=self._entry_carry,
             firm_entry_carry=self._firm_entry_carry,
         )
-        return World(lent["workers"], lent["smes"], lent["providers"], glob, self.scratch)
+        return World(lent["workers"], lent["smes"], lent["providers"], glob, self.cache)
 
     def _take_back(self, world: World, fields: set[str]) -> None:
         for actor, cls in _ACTOR_CLASS.items():
@@ -138,16 +140,18 @@ class MicroCredentialModel(mesa.Model):
     # -- the week ---------------------------------------------------------------------------------
     def step(self) -> None:
         """Run the weekly phases in their fixed order, then collect data."""
-        week = self.steps - 1  # Mesa 3 increments ``steps`` before calling ``step``
-        for name, phase in PHASES:
-            if hasattr(phase, "enabled") and not phase.enabled(self.config):
-                continue
-            t0 = time.perf_counter()
-            world = self._lend(phase.READS | phase.WRITES)
-            phase.run(world, self.config, self.streams, week, self.log)
-            self._take_back(world, phase.WRITES)
-            self.phase_seconds[name] += time.perf_counter() - t0
+        run_week(self.config, self._phase)
         self.datacollector.collect(self)
+
+    def _phase(self, name: str, phase: ModuleType, taken: dict[str, Any]) -> Any:
+        """Lend the phase what it declares, run it, take back what it may write."""
+        week = self.steps - 1  # Mesa 3 increments ``steps`` before calling ``step``
+        t0 = time.perf_counter()
+        world = self._lend(phase.READS | phase.WRITES)
+        out = phase.run(world, self.config, self.streams, week, self.log, **taken)
+        self._take_back(world, phase.WRITES)
+        self.phase_seconds[name] += time.perf_counter() - t0
+        return out
 
     def _static(self, actor: str, attr: str) -> np.ndarray:
         dtype = FIELDS[actor][attr][0]

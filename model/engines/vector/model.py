@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
 from model.compiled import Compiled
 from model.events import EventLog
-from model.phases import PHASES
+from model.phases import PHASES, run_week
 from model.state import STATIC, initial_counts
 from model.streams import Streams
 from model.synthesis import synthesise
@@ -30,13 +32,14 @@ class VectorModel:
 
     def step(self) -> None:
         """Advance one week."""
-        for name, phase in PHASES:
-            if hasattr(phase, "enabled") and not phase.enabled(self.config):
-                continue
-            t0 = time.perf_counter()
-            phase.run(self.world, self.config, self.streams, self.steps, self.log)
-            self.phase_seconds[name] += time.perf_counter() - t0
+        run_week(self.config, self._phase)
         self.steps += 1
+
+    def _phase(self, name: str, phase: ModuleType, taken: dict[str, Any]) -> Any:
+        t0 = time.perf_counter()
+        out = phase.run(self.world, self.config, self.streams, self.steps, self.log, **taken)
+        self.phase_seconds[name] += time.perf_counter() - t0
+        return out
 
     def _static(self, actor: str, attr: str) -> np.ndarray:
         return getattr(getattr(self.world, actor), attr).copy()
