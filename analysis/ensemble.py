@@ -54,7 +54,7 @@ class Uncertainty:
 
 
 #: Design choices of a run, not uncertainties about the world: never sampled.
-NOT_SAMPLED = {"population.workers", "population.smes", "horizon_weeks"}
+NOT_SAMPLED = {"population.workers", "horizon_weeks"}
 
 
 def uncertainties(

@@ -28,12 +28,11 @@ SCENARIO = REPO / "scenarios" / "fi" / "baseline.yaml"
 
 
 def _overrides(n: int) -> list[str]:
-    smes = max(100, n // 5)
+    # Scale 1 with the preset's real staff per firm (19,000 workers in 5,955 establishments).
     return [
         f"population.workers={n}",
-        f"population.smes={smes}",
         f"population.real_workers={n}",
-        f"population.real_smes={smes}",
+        f"population.real_smes={max(1, round(n * 5955 / 19000))}",
         "moderation.required=true",
     ]
 

@@ -47,7 +47,7 @@ from analysis.sweep_spec import load_spec  # noqa: E402
 
 SPEC = HERE / "sweeps" / "fi_eligibility.yaml"
 WOMEN_TARGET = 0.10
-QUICK = {"population.workers": 300, "population.smes": 60, "horizon_weeks": 52}
+QUICK = {"population.workers": 300, "horizon_weeks": 52}
 
 
 def targets_met(outcomes: dict[str, np.ndarray], acceptance: float) -> np.ndarray:

@@ -15,7 +15,8 @@ import numpy as np
 from model.eligibility import Rule, parse
 from model.instruments import KINDS, InstrumentKind
 from model.params.schema import Instrument, Scenario
-from model.types import AGE_BANDS, ASSESSMENTS, BANDS, DELIVERIES, PTYPES
+from model.rules.firm_sizes import StaffDistribution, staff_distribution
+from model.types import AGE_BANDS, ASSESSMENTS, BANDS, DELIVERIES, PTYPES, SIZE_BANDS
 
 __all__ = [
     "Compiled",
@@ -69,7 +70,8 @@ class Compiled:
 
     cfg: Scenario
     w_scale: float  # real workers per simulated worker (people and euros)
-    f_scale: float  # real SMEs per simulated SME
+    f_scale: float  # real SMEs per simulated SME: the same sampling fraction as workers
+    staff: StaffDistribution  # staff counts of firms within their size bands
     n_modules: int
     module_ids: tuple[str, ...]
     hours: np.ndarray
@@ -131,10 +133,14 @@ def compile_scenario(cfg: Scenario) -> Compiled:
         for p in m.prerequisites:
             prereq[i] |= np.uint8(1 << ids.index(p))
     pop = cfg.population
+    w_scale = pop.real_workers / pop.workers
+    shares = np.array([pop.size_shares.get(b, 0.0) for b in BANDS])
+    real_mean_staff = pop.real_workers * (1.0 - pop.jobseeker_share) / pop.real_smes
     return Compiled(
         cfg=cfg,
-        w_scale=pop.real_workers / pop.workers,
-        f_scale=pop.real_smes / pop.smes,
+        w_scale=w_scale,
+        f_scale=w_scale,
+        staff=staff_distribution([SIZE_BANDS[b] for b in BANDS], shares, real_mean_staff),
         n_modules=len(mods),
         module_ids=ids,
         hours=np.array([m.hours for m in mods], dtype=np.float64),

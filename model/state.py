@@ -149,6 +149,13 @@ class ActorArrays:
             setattr(self, name, value)
         return self
 
+    def truncate(self, n: int) -> None:
+        """Keep only the first ``n`` agents (population synthesis draws a few more than it keeps)."""
+        for name, store in self._store.items():
+            store[n:] = 0  # room past ``n`` must be zero for ``append``
+            setattr(self, name, store[:n])
+        self.n = n
+
     def append(self, k: int) -> np.ndarray:
         """Add ``k`` zeroed agents; return their ids."""
         new_n = self.n + k

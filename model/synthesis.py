@@ -20,7 +20,7 @@ _ENTRANT_DRAWS = ("entry.region", "entry.woman", "entry.age", "entry.caring", "e
 _FIRM_DRAWS = ("synth.size", "synth.employees", "synth.sme_region", "synth.ev_mult", "synth.ca")
 _FIRM_DRAWS += ("synth.trust", "synth.thr")
 
-__all__ = ["synthesise", "add_entrants", "add_firms"]
+__all__ = ["synthesise", "add_entrants", "add_firms", "band_of"]
 
 
 def _categorical(u: np.ndarray, shares: list[float]) -> np.ndarray:
@@ -30,10 +30,24 @@ def _categorical(u: np.ndarray, shares: list[float]) -> np.ndarray:
     return np.searchsorted(cdf, u, side="right").astype(np.int64)
 
 
-def _smes(c: Compiled, s: Streams) -> ActorArrays:
-    """The initial firms: drawn like firms that open later, and some already aware."""
+def _smes(c: Compiled, s: Streams, employed: int) -> ActorArrays:
+    """The initial firms: drawn like firms that open later until their staff fills the employed sample.
+
+    Firms are drawn in id order (keyed draws), so the set does not depend on the batch size; the last
+    firm keeps only the staff still to place (its size band follows). Some start aware.
+    """
     smes = ActorArrays("smes", 0, c.n_instruments)
-    ids = add_firms(c, s, smes, c.cfg.population.smes)
+    mean = max(c.staff.mean, 1.0)
+    while int(smes.employees.sum()) < employed:
+        short = employed - int(smes.employees.sum())
+        add_firms(c, s, smes, int(short / mean * 1.2) + 16)
+    cum = np.cumsum(smes.employees)
+    keep = int(np.searchsorted(cum, employed, side="left")) + 1 if employed > 0 else 1
+    smes.truncate(keep)
+    last = keep - 1
+    smes.employees[last] -= int(cum[last]) - employed if employed > 0 else 0
+    smes.size_band[last] = band_of(smes.employees[last : last + 1])[0]
+    ids = np.arange(smes.n)
     smes.aware[:] = s.uniform("synth.sme_aware", 0, ids) < c.cfg.diffusion.initial_sme_aware
     return smes
 
@@ -46,11 +60,8 @@ def _workers(c: Compiled, s: Streams, smes: ActorArrays) -> ActorArrays:
     n_js = int(round(n * pop.jobseeker_share))
     w.jobseeker[:] = ids >= n - n_js
     employed = ~w.jobseeker
-    # Employed workers are drawn per firm, in proportion to its employees.
-    cum = np.cumsum(smes.employees.astype(np.float64))
-    pick = s.uniform("synth.firm", 0, ids) * cum[-1]
-    firm = np.minimum(np.searchsorted(cum, pick, side="right"), smes.n - 1)
-    w.firm[:] = np.where(employed, firm, -1)
+    # Every firm employs exactly its staff count; the simulated firms' staff fills the employed sample.
+    w.firm[:] = np.where(employed, np.pad(np.repeat(np.arange(smes.n), smes.employees), (0, n_js)), -1)
     js_region = _categorical(s.uniform("synth.js_region", 0, ids), [r.share for r in pop.regions])
     w.region[:] = np.where(employed, smes.region[np.maximum(w.firm, 0)], js_region)
     women = np.where(employed, pop.women_share_employed, pop.women_share_jobseekers)
@@ -113,9 +124,7 @@ def add_firms(c: Compiled, s: Streams, smes: ActorArrays, k: int) -> np.ndarray:
     u = dict(zip(_FIRM_DRAWS, s.uniforms(_FIRM_DRAWS, 0, ids), strict=True))
     shares = [pop.size_shares.get(b, 0.0) for b in BANDS]
     smes.size_band[ids] = _categorical(u["synth.size"], shares)
-    lo = np.array([SIZE_BANDS[b][0] for b in BANDS])[smes.size_band[ids]]
-    hi = np.array([SIZE_BANDS[b][1] for b in BANDS])[smes.size_band[ids]]
-    smes.employees[ids] = lo + np.floor(u["synth.employees"] * (hi - lo + 1))
+    smes.employees[ids] = c.staff.draw(smes.size_band[ids], u["synth.employees"])
     smes.region[ids] = _categorical(u["synth.sme_region"], [r.share for r in pop.regions])
     spread = c.cfg.ev.firm_spread
     smes.ev_mult[ids] = np.exp(spread * ndtri(u["synth.ev_mult"]) - spread**2 / 2)
@@ -160,9 +169,16 @@ def _providers(c: Compiled, s: Streams) -> ActorArrays:
     return prov
 
 
+def band_of(staff: np.ndarray) -> np.ndarray:
+    """Size band index of each staff count."""
+    upper = np.array([SIZE_BANDS[b][1] for b in BANDS])
+    return np.minimum(np.searchsorted(upper, staff, side="left"), len(BANDS) - 1).astype(np.int8)
+
+
 def synthesise(c: Compiled, streams: Streams) -> World:
     """Build the initial world; depends only on population parameters and the seed."""
-    smes = _smes(c, streams)
+    pop = c.cfg.population
+    smes = _smes(c, streams, pop.workers - int(round(pop.workers * pop.jobseeker_share)))
     workers = _workers(c, streams, smes)
     providers = _providers(c, streams)
     k = c.n_instruments

@@ -12,7 +12,7 @@ from model.params import load_scenario
 REPO = Path(__file__).resolve().parent.parent
 FI = REPO / "scenarios" / "fi" / "baseline.yaml"
 
-SMALL = ["population.workers=400", "population.smes=80", "horizon_weeks=104"]
+SMALL = ["population.workers=400", "horizon_weeks=104"]
 
 INSTRUMENTS = {
     "ca_fund": {

@@ -416,7 +416,7 @@ class RunView:
             "region": np.asarray(population["firm.region"]).astype(np.int64),
         }
         n_w = initial["workers"] if initial else compiled.cfg.population.workers
-        n_f = initial["smes"] if initial else compiled.cfg.population.smes
+        n_f = initial["smes"] if initial else len(population["firm.size_band"])
         return cls(events, kpis, whole, compiled, workers, firms, int(n_w), int(n_f), steps)
 
     def _kind(self, kind: Event) -> pd.DataFrame:

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 #: Keys that size the simulation rather than describe behaviour: never varied by default.
-_SIMULATION_KEYS = ("population.workers", "population.smes", "horizon_weeks")
+_SIMULATION_KEYS = ("population.workers", "horizon_weeks")
 
 
 class ParameterError(StudyError):

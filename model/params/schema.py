@@ -47,10 +47,15 @@ class Region(Section):
 
 
 class Population(Section):
-    """Who is simulated, and the real sector the sample stands for (DESIGN §4 Scale)."""
+    """Who is simulated, and the real sector the sample stands for (DESIGN §4 Scale).
+
+    Firms are sampled at the workers' sampling fraction: each simulated firm has its real staff
+    count, drawn from its size band, and the simulated firms together employ the simulated
+    employed workers. Their number follows from ``workers`` (about ``real_smes × workers ÷
+    real_workers``), so it is not set.
+    """
 
     workers: Annotated[int, Field(ge=10, le=50_000_000)] = 2000
-    smes: Annotated[int, Field(ge=1, le=5_000_000)] = 300
     real_workers: Annotated[int, Field(ge=1)] = 19000
     real_smes: Annotated[int, Field(ge=1)] = 5955
     jobseeker_share: Share = 0.05
@@ -70,6 +75,17 @@ class Population(Section):
     wage_eur_per_hour: NonNeg = 22.0
     hours_per_year: NonNeg = 1650.0
     training_budget_eur_per_employee: NonNeg = 330.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _smes_is_derived(cls, data: object) -> object:
+        if isinstance(data, dict) and "smes" in data:
+            raise ValueError(
+                "smes: is no longer set: simulated firms are drawn at the workers' sampling fraction "
+                "(each with its real staff count), so their number follows from population.workers, "
+                "real_workers and real_smes; remove this key"
+            )
+        return data
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Population:

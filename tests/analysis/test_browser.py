@@ -77,7 +77,7 @@ def _page(browser, external: list[str]):
 def report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "cmp"
     scenarios = [str(FI / "baseline.yaml"), str(FI / "ca_fund.yaml"), str(FI / "outreach_women.yaml")]
-    small = ["--set", "population.workers=400", "--set", "population.smes=80", "--set", "horizon_weeks=60"]
+    small = ["--set", "population.workers=400", "--set", "horizon_weeks=60"]
     size = ["--reps", "8", "--jobs", "2"] if SHOTS else ["--reps", "4", *small]  # screenshots: real size
     args = ["compare", *scenarios, "--engine", "vector", "--out", str(out), "--report", *size]
     assert main(args) == 0

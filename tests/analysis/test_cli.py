@@ -17,7 +17,6 @@ SMALL = [
     "--set",
     "population.workers=300",
     "--set",
-    "population.smes=60",
     "--set",
     "horizon_weeks=30",
 ]

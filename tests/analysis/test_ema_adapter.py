@@ -11,8 +11,8 @@ import yaml
 
 from analysis.sweep import SequentialExecutor, Sweep
 from analysis.sweep_spec import load_spec
-from tests.conftest import REPO
 from tests.analysis.test_sweep import write_spec
+from tests.conftest import REPO
 
 ema = pytest.importorskip("ema_workbench")
 from analysis.ema_adapter import ema_model, lever_policies, uncertainty_scenarios  # noqa: E402
@@ -123,7 +123,7 @@ def test_example_spec_is_valid_and_prim_finds_the_conditions():
 
 def test_example_runs_end_to_end_quickly(tmp_path, capsys, monkeypatch):
     ex = _example()
-    small = {"population.workers": 150, "population.smes": 30, "horizon_weeks": 20}
+    small = {"population.workers": 150, "horizon_weeks": 20}
     monkeypatch.setattr(ex, "QUICK", small)
     spec = tmp_path / "s.yaml"
     body = yaml.safe_load((REPO / "examples" / "sweeps" / "fi_eligibility.yaml").read_text())

@@ -19,7 +19,7 @@ from model.params import load_scenario, override_text, tables
 from model.streams import derive_seed
 from tests.conftest import FI, REPO
 
-SMALL = ["population.workers=300", "population.smes=60", "horizon_weeks=52"]
+SMALL = ["population.workers=300", "horizon_weeks=52"]
 
 
 def test_samples_only_ranged_assumptions_within_their_ranges():
@@ -234,7 +234,7 @@ def _rewrapped(tmp_path, name, rng, size):
 def test_a_table_range_widens_the_spread_of_the_kpi_it_drives(tmp_path):
     # the grant calls' budgets: budget utilisation (paid / available) depends on them directly
     key = "funding.instruments[0].calls"
-    size = ["population.workers=1000", "population.smes=200", "horizon_weeks=104"]
+    size = ["population.workers=1000", "horizon_weeks=104"]
     wide = _rewrapped(tmp_path, "wide", (0.2, 5.0), size)
     collapsed = _rewrapped(tmp_path, "flat", (1.0, 1.0), size)
     spread = {}

@@ -84,12 +84,12 @@ def test_acceptance_counts_as_the_employer_stood_when_the_credential_was_issued(
 
 
 def _small(*extra: str):
-    over = ["population.workers=1500", "population.smes=300", "horizon_weeks=156", *extra]
+    over = ["population.workers=1500", "horizon_weeks=156", *extra]
     return load_scenario(FI, over).config
 
 
 def test_funnel_never_widens_and_is_the_same_in_both_engines():
-    cfg = _small("moderation.required=true", "population.workers=300", "population.smes=60")
+    cfg = _small("moderation.required=true", "population.workers=300")
     for seed in range(3):
         vec = simulate(cfg, seed, "vector", deadweight=False).whole
         mesa = simulate(cfg, seed, "mesa", deadweight=False).whole
@@ -121,7 +121,7 @@ def compared(tmp_path_factory):
         str(REPO / "scenarios/fi/women_in_automotive.yaml"),
         str(REPO / "scenarios/fi/moderation_required.yaml"),
     ]
-    small = ["--set", "population.workers=600", "--set", "population.smes=120", "--set", "horizon_weeks=156"]
+    small = ["--set", "population.workers=600", "--set", "horizon_weeks=156"]
     targets = ["--target", "employer_acceptance_rate>=0.2", "--target", "women_share>=0.05"]
     args = ["compare", *scenarios, "--reps", "3", "--no-deadweight", "--out", str(out), "--report", *small]
     assert main([*args, *targets, "--ensemble", "3", "--ensemble-reps", "1"]) == 0

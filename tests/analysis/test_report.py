@@ -29,7 +29,7 @@ from tests.conftest import REPO
 
 FI = REPO / "scenarios" / "fi"
 SCENARIOS = [str(FI / "baseline.yaml"), str(FI / "ca_fund.yaml"), str(FI / "outreach_women.yaml")]
-SMALL = ["--set", "population.workers=300", "--set", "population.smes=60", "--set", "horizon_weeks=40"]
+SMALL = ["--set", "population.workers=300", "--set", "horizon_weeks=40"]
 
 
 @pytest.fixture(scope="module")

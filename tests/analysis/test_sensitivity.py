@@ -13,7 +13,7 @@ from analysis.sensitivity import SensitivityError, SensitivityStudy, plot_indice
 from model.params import load_scenario
 from tests.conftest import FI
 
-SMALL = ["population.workers=1000", "population.smes=200", "horizon_weeks=52"]
+SMALL = ["population.workers=1000", "horizon_weeks=52"]
 SPECS = {
     "worker.cost_weight_per_100_eur": {},  # an assumption
     "diffusion.p": [0.005, 0.15],  # sourced in the FI preset (public-facts §10)

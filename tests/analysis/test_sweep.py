@@ -22,7 +22,7 @@ from analysis.sweep_spec import SpecError, load_spec, point_id
 from tests.conftest import REPO
 
 CA_FUND = REPO / "scenarios" / "fi" / "ca_fund.yaml"
-TINY = {"population.workers": 200, "population.smes": 40, "horizon_weeks": 26}
+TINY = {"population.workers": 200, "horizon_weeks": 26}
 
 
 def write_spec(tmp_path: Path, name: str = "spec", **body) -> Path:

@@ -12,7 +12,7 @@ from model.params.loader import override_text, parse_override
 from tests.conftest import REPO
 
 CA_FUND = REPO / "scenarios" / "fi" / "ca_fund.yaml"
-SMALL = {"population.workers": 300, "population.smes": 60, "horizon_weeks": 26, "deadweight": False}
+SMALL = {"population.workers": 300, "horizon_weeks": 26, "deadweight": False}
 
 
 def test_run_keeps_string_values_as_strings():

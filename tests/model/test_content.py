@@ -12,7 +12,7 @@ RATES = (
     "content.change_per_year="
     "{g1_safety: 1.0, g2_hv_maintenance: 1.0, g3_ev_electrical: 2.0, g4_live_work: 0.5}"
 )
-BASE = ["population.workers=500", "population.smes=100", "horizon_weeks=156", "content.enabled=true", RATES]
+BASE = ["population.workers=500", "horizon_weeks=156", "content.enabled=true", RATES]
 NO_FEEDBACK = ["content.stale_value_weight=0", "content.signal_weight_current=0"]
 
 

@@ -12,7 +12,7 @@ from model.events import Event
 from model.params import load_scenario
 from tests.conftest import FI
 
-SMALL = ["population.workers=400", "population.smes=80", "horizon_weeks=104"]
+SMALL = ["population.workers=400", "horizon_weeks=104"]
 
 
 def _counts(w):
@@ -119,7 +119,6 @@ def test_acceptance_that_pays_off_in_hiring_raises_enrolment():
             REPO / "scenarios/fi/ca_fund.yaml",
             [
                 "population.workers=600",
-                "population.smes=120",
                 "horizon_weeks=156",
                 "population.jobseeker_share=0.2",
                 f"flows.credential_hiring_weight={weight}",

@@ -29,7 +29,7 @@ def test_there_are_presets_for_every_country():
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=_id)
 def test_scenario_loads_and_runs_on_both_engines(path):
-    loaded = load_scenario(path, ["population.workers=200", "population.smes=40"])
+    loaded = load_scenario(path, ["population.workers=200"])
     cfg = loaded.config
     if path.name == "baseline.yaml":
         assert cfg.preset, "country baselines are presets: every value carries provenance"

@@ -36,7 +36,7 @@ from model.params import Provenance, load_scenario
 from tests.conftest import FI
 
 AWARE = ["diffusion.initial_worker_aware=0.3", "diffusion.initial_sme_aware=0.4"]
-FAST = ["population.workers=3000", "population.smes=600", "horizon_weeks=52", *AWARE]
+FAST = ["population.workers=3000", "horizon_weeks=52", *AWARE]
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -69,7 +69,7 @@ def _truth_targets(cfg, rows, reps: int, jobs: int = 1) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def small():
-    return load_scenario(FI, ["population.workers=400", "population.smes=80", "horizon_weeks=52"])
+    return load_scenario(FI, ["population.workers=400", "horizon_weeks=52"])
 
 
 # ---------------------------------------------------------------- targets
@@ -338,7 +338,7 @@ def test_preset_carries_calibrated_provenance_for_identified_parameters_only(sma
 
 
 def test_calibrate_command_end_to_end(tmp_path, capsys):
-    overrides = ["population.workers=400", "population.smes=120", "horizon_weeks=52", *AWARE]
+    overrides = ["population.workers=400", "horizon_weeks=52", *AWARE]
     loaded = load_scenario(FI, overrides)
     rows = [("firm_acceptance_rate", 2026, "all"), ("firm_acceptance_rate", 2026, "size=1-5")]
     frame = _truth_targets(apply_values(loaded.config, {"employer.initial_trust_mean": 0.4}), rows, reps=3)
@@ -407,7 +407,6 @@ def test_msm_recovers_two_known_parameters():
     """Two behavioural parameters from Vipunen-like counts by age band and awareness shares."""
     overrides = [
         "population.workers=3000",
-        "population.smes=600",
         "horizon_weeks=52",
         "fees.multiplier=0.3",
         *AWARE,
@@ -436,7 +435,7 @@ def test_msm_recovers_two_known_parameters():
 
 def _initial_trust_problem():
     """Firms' acceptance generated at a known initial trust (0.4): what a fit should find again."""
-    overrides = ["population.workers=600", "population.smes=150", "horizon_weeks=52", *AWARE]
+    overrides = ["population.workers=600", "horizon_weeks=52", *AWARE]
     loaded = load_scenario(FI, overrides)
     truth = 0.4
     rows = [("firm_acceptance_rate", 2026, "all")]

@@ -28,7 +28,7 @@ from tests.conftest import REPO
 
 REPS = 30
 CHECKPOINTS = (26, 52, 77)
-SMALL = ["population.workers=200", "population.smes=40", "horizon_weeks=78"]
+SMALL = ["population.workers=200", "horizon_weeks=78"]
 SCENARIOS = [
     "fi/baseline.yaml",
     "es/baseline.yaml",

@@ -46,7 +46,9 @@ def test_mesa_agents_hold_the_state(funded):
         m.step()
     workers = m.agents_by_type[Worker]
     assert len(workers) == c.cfg.population.workers
-    assert len(m.agents_by_type[SME]) == c.cfg.population.smes
+    firms = m.agents_by_type[SME]
+    assert sum(f.employees for f in firms) == sum(w.firm >= 0 for w in workers)  # every firm its staff
+    assert all(f.employees >= 1 for f in firms)
     # The state that the KPIs count is on the agents themselves.
     aware = sum(w.aware for w in workers)
     logged = (m.log.to_frame()["kind"] == 2).sum()

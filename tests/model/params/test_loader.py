@@ -120,7 +120,6 @@ def test_overrides_do_not_leak_into_later_loads(fi: LoadedScenario) -> None:
     ("override", "get", "expected"),
     [
         ("population.workers=5000", lambda c: c.population.workers, 5000),
-        ("population.smes=777", lambda c: c.population.smes, 777),
         ("fees.multiplier=1.5", lambda c: c.fees.multiplier, 1.5),
         ("moderation.required=true", lambda c: c.moderation.required, True),
         ("moderation.sampling_rate=0.35", lambda c: c.moderation.sampling_rate, 0.35),
@@ -485,7 +484,7 @@ start_date: {value: 2026-02-02, source: "report L688-690: pilot from 2026"}
 horizon_weeks: {value: 200, assumption: "long enough", range: [104, 520]}
 population:
   real_workers: {value: 19001, source: "public-facts §6: about 19,000"}
-  smes: {value: 401, source: "L901: south savo"}
+  jobseeker_share: {value: 0.1, source: "L901: south savo"}
   workers: 2500
 moderation:
   required: {value: true, source: "report L307"}
@@ -517,7 +516,7 @@ def kinds(tmp_path_factory) -> LoadedScenario:
     [
         ("start_date", "report"),
         ("moderation.required", "report"),
-        ("population.smes", "report"),  # "L901..." is a report line
+        ("population.jobseeker_share", "report"),  # "L901..." is a report line
         ("population.real_workers", "public"),
         ("horizon_weeks", "assumption"),
         ("employer.issuer_quality.oem", "assumption"),  # inherited from a dict wrapper
