@@ -46,6 +46,7 @@ ATTRIBUTES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "provider.delivery": ("text", ("classroom", "online", "hybrid", "in_situ")),
     "provider.region": ("text", None),
     "module.id": ("text", None),
+    "module.mc": ("bool", None),  # a micro-credential module (False: one of the firms' usual courses)
     "module.hours": ("number", None),
     "module.fee": ("number", None),
     "module.moderated": ("bool", None),

@@ -55,6 +55,9 @@ class Event(IntEnum):
     CONTENT_RENEWED = 34
     RENEWAL_COST = 35
     ISSUED_CONTENT = 36
+    COURSE_TAKEN = 37  # a firm's usual course (not an MC): module = course index, value = hours
+    COURSE_PAID = 38  # an instrument pays for a course place: module = course index, value = EUR
+    CLAIMED = 39  # a firm claims an instrument for the first time in a budget year: value = its entry cost
 
 
 COLUMNS: dict[str, type] = {

@@ -22,6 +22,7 @@ __all__ = ["FUNDER_METRICS", "instrument_figures", "breakdown", "ledger", "overh
 
 FUNDER_METRICS = (
     "public_spend_eur",
+    "other_training_spend_eur",
     "learners_funded",
     "credentials_funded",
     "spend_per_credential_eur",
@@ -31,11 +32,37 @@ FUNDER_METRICS = (
     "deadweight_share",
     "additional_credentials",
     "additional_credentials_per_1000_eur",
+    "substitution_share",
 )
 
 
-def _paid(ev: pd.DataFrame, k: int) -> pd.DataFrame:
-    return ev[(ev["kind"] == int(Event.PAID)) & (ev["instrument"] == k)]
+def _paid(ev: pd.DataFrame, k: int, kind: Event = Event.PAID) -> pd.DataFrame:
+    return ev[(ev["kind"] == int(kind)) & (ev["instrument"] == k)]
+
+
+def _firm_year_hours(hours: pd.Series, firm: pd.Series, step: pd.Series) -> pd.Series:
+    return hours.groupby([firm.to_numpy(), (step // 52).to_numpy()]).sum()
+
+
+def substitution_share(ev: pd.DataFrame, c: Compiled, k: int, counterfactual: pd.DataFrame) -> float:
+    """Share of the MC hours instrument ``k`` funded that replaced courses the firm would have bought.
+
+    Per firm and year, the funded MC hours are set against the course hours the firm buys in the
+    counterfactual (same world, same seeds, without the instrument) but not in this run: the smaller
+    of the two is substitution. NaN when the instrument funded no MC hours of firms' staff.
+    """
+    paid = _paid(ev, k)
+    paid = paid[paid["firm"] >= 0].drop_duplicates(["worker", "module"])
+    if paid.empty:
+        return float("nan")
+    funded = _firm_year_hours(pd.Series(c.hours[paid["module"].to_numpy()]), paid["firm"], paid["step"])
+
+    def courses(log: pd.DataFrame) -> pd.Series:
+        taken = log[log["kind"] == int(Event.COURSE_TAKEN)]
+        return _firm_year_hours(taken["value"], taken["firm"], taken["step"])
+
+    lost = (courses(counterfactual) - courses(ev)).reindex(funded.index).fillna(0.0).clip(lower=0.0)
+    return float(np.minimum(funded, lost).sum() / funded.sum())
 
 
 def instrument_figures(
@@ -45,6 +72,7 @@ def instrument_figures(
     scale = c.w_scale
     paid = _paid(ev, k)
     spend = float(paid["value"].sum()) * scale
+    courses = float(_paid(ev, k, Event.COURSE_PAID)["value"].sum())
     learners = paid["worker"].unique()
     issued = ev[ev["kind"] == int(Event.ISSUED)]
     pairs = set(zip(paid["worker"].to_numpy(), paid["module"].to_numpy(), strict=True))
@@ -57,15 +85,17 @@ def instrument_figures(
     refused = ev[(ev["kind"] == int(Event.REFUSED)) & (ev["instrument"] == k)]["step"]
     out = {
         "public_spend_eur": spend,
+        "other_training_spend_eur": courses * scale,
         "learners_funded": len(learners) * scale,
         "credentials_funded": funded_credentials * scale,
         "spend_per_credential_eur": spend / (funded_credentials * scale) if funded_credentials else np.nan,
         "budget_available_eur": float(available) * scale,
-        "budget_utilisation": float(paid["value"].sum() / available) if available > 0 else np.nan,
+        "budget_utilisation": float((paid["value"].sum() + courses) / available) if available > 0 else np.nan,
         "first_refusal_week": float(refused.min()) if len(refused) else np.nan,
         "deadweight_share": np.nan,
         "additional_credentials": np.nan,
         "additional_credentials_per_1000_eur": np.nan,
+        "substitution_share": np.nan,
     }
     if counterfactual is not None:
         enrolled_cf = set(counterfactual[counterfactual["kind"] == int(Event.ENROLLED)]["worker"].to_numpy())
@@ -74,6 +104,7 @@ def instrument_figures(
         extra = (len(issued) - int((counterfactual["kind"] == int(Event.ISSUED)).sum())) * scale
         out["additional_credentials"] = float(extra)
         out["additional_credentials_per_1000_eur"] = extra / (spend / 1000.0) if spend > 0 else np.nan
+        out["substitution_share"] = substitution_share(ev, c, k, counterfactual)
     return out
 
 
@@ -130,10 +161,13 @@ def ledger(ev: pd.DataFrame, c: Compiled) -> pd.DataFrame:
 
     ``amount_eur`` is the payment to one simulated learner's payee; ``weight`` is how many real
     payments it stands for (``w_scale``), so ``(amount_eur * weight).sum()`` is the public spend.
+    ``training`` says what it paid for: a micro-credential module (``mc``; reason: its trigger) or a
+    place on one of a firm's usual courses (``course``, paid when taken; its trainer is no agent).
     """
-    paid = ev[ev["kind"] == int(Event.PAID)]
+    paid = ev[ev["kind"].isin([int(Event.PAID), int(Event.COURSE_PAID)])]
     inst = list(c.instruments)
     k = paid["instrument"].to_numpy()
+    mc = (paid["kind"] == int(Event.PAID)).to_numpy()
     payee_kind = np.array([i.payee for i in inst], dtype=object)[k] if inst else np.array([], dtype=object)
     payee_id = np.where(
         payee_kind == "provider",
@@ -141,6 +175,9 @@ def ledger(ev: pd.DataFrame, c: Compiled) -> pd.DataFrame:
         np.where(payee_kind == "firm", paid["firm"], paid["worker"]),
     )
     trigger = np.array(["enrolment", "completion", "credential"], dtype=object)
+    reason = trigger[np.array([inst[i].trigger - 1 for i in k], dtype=int)] if len(paid) else np.array([])
+    names = np.array([*c.module_ids, *(x.id for x in c.cfg.training.courses)], dtype=object)
+    module = paid["module"].to_numpy().astype(np.int64) + np.where(mc, 0, c.n_modules)
     return pd.DataFrame(
         {
             "week": paid["step"].to_numpy(),
@@ -152,9 +189,10 @@ def ledger(ev: pd.DataFrame, c: Compiled) -> pd.DataFrame:
             "worker": paid["worker"].to_numpy(),
             "firm": paid["firm"].to_numpy(),
             "provider": paid["provider"].to_numpy(),
-            "module": np.array(c.module_ids, dtype=object)[paid["module"].to_numpy()] if len(paid) else [],
+            "training": np.where(mc, "mc", "course"),
+            "module": names[module] if len(paid) else [],
             "amount_eur": paid["value"].to_numpy(),
             "weight": c.w_scale,
-            "reason": trigger[np.array([inst[i].trigger - 1 for i in k], dtype=int)] if len(paid) else [],
+            "reason": np.where(mc, reason, "course") if len(paid) else [],
         }
     )

@@ -89,14 +89,27 @@ KPIS: tuple[KPI, ...] = (
     KPI("credentials_issued", "flow", "credentials", "max", "credentials issued in the week"),
     KPI("completion_rate", "ratio", "share", "max", "completed ÷ (completed + dropped), cumulative"),
     KPI("dropout_rate", "ratio", "share", "min", "dropped ÷ (completed + dropped), cumulative"),
-    KPI("public_spend_eur", "flow", "EUR", "info", "public money paid in the week, all instruments"),
+    KPI(
+        "public_spend_eur",
+        "flow",
+        "EUR",
+        "info",
+        "public money paid for micro-credential training in the week, all instruments",
+    ),
+    KPI(
+        "other_training_spend_eur",
+        "flow",
+        "EUR",
+        "info",
+        "public money paid for firms' other courses in the week, all instruments",
+    ),
     KPI("spend_per_credential_eur", "ratio", "EUR", "min", "cumulative public spend ÷ credentials"),
     KPI(
         "budget_utilisation",
         "ratio",
         "share",
         "info",
-        "cumulative paid ÷ cumulative budget available",
+        "cumulative paid (micro-credentials and other courses) ÷ cumulative budget available",
     ),
     KPI(
         "deadweight_share",
@@ -440,10 +453,12 @@ def compute_kpis(
     out["dropout_rate"] = _div(cum[Event.DROPPED], finished)
 
     paid = _per_step(ev, (Event.PAID,), steps, "value")
+    courses = _per_step(ev, (Event.COURSE_PAID,), steps, "value")
     out["public_spend_eur"] = paid * w_scale
+    out["other_training_spend_eur"] = courses * w_scale
     out["spend_per_credential_eur"] = _div(np.cumsum(paid), cum[Event.ISSUED])
     available = _per_step(ev, (Event.BUDGET_AVAILABLE,), steps, "value")
-    out["budget_utilisation"] = _div(np.cumsum(paid), np.cumsum(available))
+    out["budget_utilisation"] = _div(np.cumsum(paid + courses), np.cumsum(available))
     out["deadweight_share"] = deadweight if deadweight is not None else np.full(steps, np.nan)
     out |= _labour_market(ev, steps, worker_woman, w_scale, employed, employed_women)
     for label, mask in (("women", worker_woman), ("men", ~worker_woman)):  # SEPE reports by gender

@@ -73,8 +73,9 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "accepts": (np.bool_, False),
         "design_group": (np.bool_, False),
         "experience": (np.float32, False),
-        "budget_left": (np.float32, False),
-        "credit_active": (np.bool_, False),
+        "budget_left": (np.float32, False),  # what is left of the year's training plan
+        "plan_mult": (np.float32, False),  # the firm's training plan relative to the sector's per employee
+        "claimed": (np.bool_, True),  # per instrument: claimed this budget year (its entry cost is paid)
         "pool": (np.float32, True),
     },
     "providers": {

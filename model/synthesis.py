@@ -18,7 +18,7 @@ from model.streams import Streams
 # Purposes of the keyed draws that make one entrant or one new firm (drawn together, by id).
 _ENTRANT_DRAWS = ("entry.region", "entry.woman", "entry.age", "entry.caring", "entry.hv", "entry.aware")
 _FIRM_DRAWS = ("synth.size", "synth.employees", "synth.sme_region", "synth.ev_mult", "synth.ca")
-_FIRM_DRAWS += ("synth.trust", "synth.thr")
+_FIRM_DRAWS += ("synth.trust", "synth.thr", "synth.plan")
 
 __all__ = ["synthesise", "add_entrants", "add_firms", "band_of"]
 
@@ -134,6 +134,8 @@ def add_firms(c: Compiled, s: Streams, smes: ActorArrays, k: int) -> np.ndarray:
     thr = emp.acceptance_threshold_mean + emp.acceptance_threshold_sd * ndtri(u["synth.thr"])
     smes.threshold[ids] = np.clip(thr, 0.01, 1.0)
     smes.experience[ids] = emp.prior_quality
+    spread = c.cfg.training.plan_spread  # lognormal with mean 1: plans vary between firms
+    smes.plan_mult[ids] = np.exp(spread * ndtri(u["synth.plan"]) - spread**2 / 2)
     smes.active[ids] = True
     return ids
 

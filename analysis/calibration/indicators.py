@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,7 +46,9 @@ __all__ = [
     "check_target",
     "simulated_years",
     "RunView",
+    "Part",
     "measure",
+    "measure_part",
 ]
 
 Subject = Literal["worker", "firm", "kpi"]
@@ -131,8 +134,16 @@ _DECLARED = (
         "women_share",
         "worker",
         "share",
-        "women ÷ all among the year's enrolments",
-        "women's share of new students / participants",
+        "women ÷ all among the distinct learners who enrolled in the year (report L698)",
+        "women's share of learners / participants",
+        forbid=("gender",),
+    ),
+    Indicator(
+        "women_enrolment_share",
+        "worker",
+        "share",
+        "women ÷ all among the year's enrolments (a learner enrolling twice counts twice)",
+        "women's share of new enrolments",
         forbid=("gender",),
     ),
     Indicator(
@@ -191,15 +202,70 @@ _DECLARED = (
         "firm_training_rate",
         "firm",
         "share",
-        "SMEs that sponsored at least one learner in the year ÷ SMEs in the group",
-        "CVTS share of enterprises providing training",
+        "SMEs whose staff took any training they paid for in the year (their usual courses or a sponsored "
+        "micro-credential) ÷ SMEs in the group",
+        "CVTS share of enterprises providing training; Relatório Único share of firms that trained",
+    ),
+    Indicator(
+        "firm_mc_training_rate",
+        "firm",
+        "share",
+        "SMEs that sponsored at least one micro-credential learner in the year ÷ SMEs in the group",
     ),
     Indicator(
         "credit_uptake_rate",
         "firm",
         "share",
-        "SMEs paid by a training_credit instrument in the year ÷ SMEs in the group",
+        "SMEs paid by a training_credit instrument in the year (for any training) ÷ SMEs in the group",
         "FUNDAE coverage: firms that used their credit ÷ firms with a credit (public-facts §1)",
+    ),
+    Indicator(
+        "employee_training_rate",
+        "worker",
+        "share",
+        "employees trained in the year (a course or a micro-credential started while employed) ÷ "
+        "average employees in the group over the year",
+        "CVTS share of employees in courses; FUNDAE participants ÷ wage earners",
+        forbid=("status",),
+    ),
+    Indicator(
+        "training_participants",
+        "worker",
+        "people/year",
+        "distinct employees trained in the year (any training)",
+        "FUNDAE participants (people)",
+        forbid=("status",),
+    ),
+    Indicator(
+        "training_women_share",
+        "worker",
+        "share",
+        "women ÷ all among the employees trained in the year (any training)",
+        "FUNDAE participants by sex (public-facts §1: 45 % women in 2022)",
+        forbid=("gender", "status"),
+    ),
+    Indicator(
+        "training_hours_per_employee",
+        "worker",
+        "hours/employee/year",
+        "hours of training started in the year by employees ÷ average employees in the group",
+        "CVTS hours in courses per employee",
+        forbid=("status",),
+    ),
+    Indicator(
+        "training_hours_per_participant",
+        "worker",
+        "hours/participant/year",
+        "hours of training started in the year by employees ÷ employees trained",
+        "FUNDAE hours per participant (public-facts §1: 13.5 h in 2022)",
+        forbid=("status",),
+    ),
+    Indicator(
+        "mc_share_of_training_hours",
+        "worker",
+        "share",
+        "micro-credential hours ÷ all training hours of employees in the year",
+        forbid=("status",),
     ),
 )
 _KPI_KIND = {k.name: k.kind for k in KPIS}
@@ -379,6 +445,7 @@ class RunView:
     initial_workers: int
     initial_smes: int
     steps: int
+    employed_at_start: np.ndarray  # per worker id: employed when the run started
 
     @classmethod
     def build(
@@ -402,6 +469,7 @@ class RunView:
                 "worker.age_band": w.age_band,
                 "worker.region": w.region,
                 "worker.jobseeker": w.jobseeker,
+                "worker.employed_at_start": (w.firm >= 0) & w.active,
                 "firm.size_band": f.size_band,
                 "firm.region": f.region,
             }
@@ -417,7 +485,8 @@ class RunView:
         }
         n_w = initial["workers"] if initial else compiled.cfg.population.workers
         n_f = initial["smes"] if initial else len(population["firm.size_band"])
-        return cls(events, kpis, whole, compiled, workers, firms, int(n_w), int(n_f), steps)
+        at_start = np.asarray(population["worker.employed_at_start"]).astype(bool)
+        return cls(events, kpis, whole, compiled, workers, firms, int(n_w), int(n_f), steps, at_start)
 
     def _kind(self, kind: Event) -> pd.DataFrame:
         cache = self.__dict__.setdefault("_cache", {})
@@ -443,6 +512,35 @@ class RunView:
         return m
 
 
+@dataclass(frozen=True)
+class Part:
+    """An indicator's value in one run, with the real-scale counts behind it.
+
+    For a share, ``numerator`` and ``denominator`` are the counts it divides (so bands can be
+    summed); for a count, ``numerator`` is the count and ``denominator`` is NaN; for a mean (hours
+    per employee) they are the total and the people it is spread over.
+    """
+
+    value: float
+    numerator: float
+    denominator: float
+
+
+_NAN = float("nan")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else _NAN
+
+
+def _share(num: float, den: float, scale: float) -> Part:
+    return Part(_ratio(num, den), num * scale, den * scale)
+
+
+def _total(count: float, scale: float) -> Part:
+    return Part(count * scale, count * scale, _NAN)
+
+
 def _in_window(days: np.ndarray, window: tuple[int, int] | None) -> np.ndarray:
     if window is None:
         return np.ones(len(days), dtype=bool)
@@ -457,8 +555,13 @@ def _count(view: RunView, kind: Event, members: np.ndarray, window) -> float:
     return float(members[who[sel]].sum())
 
 
-def _ratio(a: float, b: float) -> float:
-    return a / b if b > 0 else float("nan")
+def _distinct(view: RunView, kind: Event, members: np.ndarray, window) -> np.ndarray:
+    """Ids of the group's workers with such an event in the window."""
+    ev = view._kind(kind)
+    who = ev["worker"].to_numpy()
+    sel = (who >= 0) & (who < len(members)) & _in_window(ev["day"].to_numpy(), window)
+    who = np.unique(who[sel])
+    return who[members[who]]
 
 
 def _learners(view: RunView, members: np.ndarray, window) -> float:
@@ -488,20 +591,27 @@ def _new_learners(view: RunView, members: np.ndarray, window) -> float:
     return float(members[who[sel]].sum())
 
 
-def _firms_with(view: RunView, kind: Event, members: np.ndarray, window, instruments=None) -> float:
-    """Share of the group's firms (those present at the start) with such an event in the window."""
-    ev = view._kind(kind)
+def _start_firms(view: RunView, members: np.ndarray) -> np.ndarray:
+    start = np.zeros(len(members), dtype=bool)
+    start[: view.initial_smes] = members[: view.initial_smes]
+    return start
+
+
+def _firms_with(
+    view: RunView, kinds: tuple[Event, ...], members: np.ndarray, window, instruments=None
+) -> Part:
+    """The group's firms (those present at the start) with such an event in the window, as a share."""
+    ev = pd.concat([view._kind(k) for k in kinds])
     if instruments is not None:
         ev = ev[ev["instrument"].isin(instruments)]
     firm = ev["firm"].to_numpy()
-    start = np.zeros(len(members), dtype=bool)
-    start[: view.initial_smes] = members[: view.initial_smes]
+    start = _start_firms(view, members)
     sel = (firm >= 0) & (firm < len(members)) & _in_window(ev["day"].to_numpy(), window)
     firms = np.unique(firm[sel])
-    return _ratio(float(start[firms].sum()), float(start.sum()))
+    return _share(float(start[firms].sum()), float(start.sum()), view.compiled.f_scale)
 
 
-def _accepting(view: RunView, members: np.ndarray, window) -> float:
+def _accepting(view: RunView, members: np.ndarray, window) -> Part:
     """Share of the group's initial firms accepting at the end of the window (accepted − withdrawn > 0)."""
     end = np.iinfo(np.int64).max if window is None else window[1]
     net = np.zeros(len(members))
@@ -510,12 +620,11 @@ def _accepting(view: RunView, members: np.ndarray, window) -> float:
         firm = ev["firm"].to_numpy()
         sel = (firm >= 0) & (firm < len(members)) & (ev["day"].to_numpy() < end)
         np.add.at(net, firm[sel], sign)
-    start = np.zeros(len(members), dtype=bool)
-    start[: view.initial_smes] = members[: view.initial_smes]
-    return _ratio(float((start & (net > 0)).sum()), float(start.sum()))
+    start = _start_firms(view, members)
+    return _share(float((start & (net > 0)).sum()), float(start.sum()), view.compiled.f_scale)
 
 
-def _placement(view: RunView, members: np.ndarray, window, days: int) -> float:
+def _placement(view: RunView, members: np.ndarray, window, days: int) -> Part:
     """Jobseekers issued a credential in the window, hired within ``days``, among those observed that long."""
     issued = view._kind(Event.ISSUED)
     issued = issued[(issued["firm"] < 0) & _in_window(issued["day"].to_numpy(), window)]
@@ -524,7 +633,7 @@ def _placement(view: RunView, members: np.ndarray, window, days: int) -> float:
     issued = issued[members[issued["worker"].to_numpy()]]
     issued = issued[issued["day"].to_numpy() + days <= view.steps * 7]
     if issued.empty:
-        return float("nan")
+        return Part(_NAN, 0.0, 0.0)
     hired = view._kind(Event.HIRED)[["worker", "day"]].rename(columns={"day": "hired"})
     first = pd.merge_asof(
         issued[["worker", "day"]].sort_values("day"),
@@ -535,7 +644,158 @@ def _placement(view: RunView, members: np.ndarray, window, days: int) -> float:
         direction="forward",
     )
     placed = (first["hired"] - first["day"]).le(days).to_numpy()
-    return float(placed.mean())
+    return _share(float(placed.sum()), float(len(placed)), view.compiled.w_scale)
+
+
+def _employee_years(view: RunView, members: np.ndarray, window) -> float:
+    """Average employed workers of the group over the window (person-years ÷ the window's years).
+
+    Employment starts at the run's start for those employed then and with each hire; it ends with a
+    lay-off or an exit while employed. A change on day d adds or removes the days from d to the
+    window's end, so the sum over changes is the group's employed person-days in the window.
+    """
+    lo, hi = window if window is not None else (0, view.steps * 7)
+    changes = [(np.flatnonzero(view.employed_at_start & members), np.zeros(1), 1.0)]
+    for kind, sign in ((Event.HIRED, 1.0), (Event.LAID_OFF, -1.0), (Event.EXITED, -1.0)):
+        ev = view._kind(kind)
+        if kind == Event.EXITED:
+            ev = ev[ev["firm"] >= 0]
+        who = ev["worker"].to_numpy()
+        ok = (who >= 0) & (who < len(members))
+        keep = np.zeros(len(who), dtype=bool)
+        keep[ok] = members[who[ok]]
+        changes.append((who[keep], ev["day"].to_numpy()[keep], sign))
+    days = 0.0
+    for who, day, sign in changes:
+        start = np.maximum(np.broadcast_to(day, who.shape), lo)
+        days += sign * float(np.maximum(hi - start, 0).sum())
+    return days / max(hi - lo, 1)
+
+
+def _training(view: RunView, members: np.ndarray, window) -> tuple[np.ndarray, float, float]:
+    """Employees of the group trained in the window: their ids, all their training hours, the MC hours.
+
+    Training is a place on one of the firms' usual courses, or a micro-credential module started
+    (taught, or the RPL assessment) while employed.
+    """
+    parts = []
+    for kind in (Event.COURSE_TAKEN, Event.STARTED):
+        ev = view._kind(kind)
+        ev = ev[ev["firm"] >= 0]
+        who = ev["worker"].to_numpy()
+        sel = (who >= 0) & (who < len(members)) & _in_window(ev["day"].to_numpy(), window)
+        sel[sel] = members[who[sel]]
+        parts.append((who[sel], ev["value"].to_numpy()[sel]))
+    who = np.unique(np.concatenate([parts[0][0], parts[1][0]]))
+    hours = float(parts[0][1].sum() + parts[1][1].sum())
+    return who, hours, float(parts[1][1].sum())
+
+
+def _credit_instruments(view: RunView) -> list[int]:
+    return [i.index for i in view.compiled.instruments if i.kind == "training_credit"]
+
+
+def _women(view: RunView, members: np.ndarray) -> np.ndarray:
+    return members & view.worker_attrs["gender"]
+
+
+def _worker_measures() -> dict[str, Callable[[RunView, np.ndarray, tuple[int, int] | None], Part]]:
+    def scale(view: RunView) -> float:
+        return view.compiled.w_scale
+
+    def count(kind: Event):
+        return lambda v, m, w: _total(_count(v, kind, m, w), scale(v))
+
+    def rate(kind_a: Event, kind_b: Event, first: bool):
+        def f(v, m, w):
+            a, b = _count(v, kind_a, m, w), _count(v, kind_b, m, w)
+            return _share(a if first else b, a + b, scale(v))
+
+        return f
+
+    def women_share(v, m, w):
+        enrolled = _distinct(v, Event.ENROLLED, m, w)
+        return _share(float(v.worker_attrs["gender"][enrolled].sum()), float(len(enrolled)), scale(v))
+
+    def women_enrolments(v, m, w):
+        return _share(_count(v, Event.ENROLLED, _women(v, m), w), _count(v, Event.ENROLLED, m, w), scale(v))
+
+    def enrolment_share(v, m, w):
+        everyone = np.ones_like(m)
+        return _share(_count(v, Event.ENROLLED, m, w), _count(v, Event.ENROLLED, everyone, w), scale(v))
+
+    def per_start(kind: Event, upto: bool = False):
+        def f(v, m, w):
+            window = None if (w is None or not upto) else (np.iinfo(np.int64).min, w[1])
+            return _share(_count(v, kind, m, window), float(m[: v.initial_workers].sum()), scale(v))
+
+        return f
+
+    def aware(v, m, w):
+        upto = None if w is None else (np.iinfo(np.int64).min, w[1])
+        ev = v._kind(Event.WORKER_AWARE)
+        who = ev["worker"].to_numpy()
+        sel = (who >= 0) & (who < v.initial_workers) & _in_window(ev["day"].to_numpy(), upto)
+        return _share(float(m[np.unique(who[sel])].sum()), float(m[: v.initial_workers].sum()), scale(v))
+
+    def trained_rate(v, m, w):
+        who, _, _ = _training(v, m, w)
+        return _share(float(len(who)), _employee_years(v, m, w), scale(v))
+
+    def participants(v, m, w):
+        return _total(float(len(_training(v, m, w)[0])), scale(v))
+
+    def trained_women(v, m, w):
+        who, _, _ = _training(v, m, w)
+        return _share(float(v.worker_attrs["gender"][who].sum()), float(len(who)), scale(v))
+
+    def hours_per_employee(v, m, w):
+        _, hours, _ = _training(v, m, w)
+        return _share(hours, _employee_years(v, m, w), scale(v))
+
+    def hours_per_participant(v, m, w):
+        who, hours, _ = _training(v, m, w)
+        return _share(hours, float(len(who)), scale(v))
+
+    def mc_share(v, m, w):
+        _, hours, mc = _training(v, m, w)
+        return _share(mc, hours, scale(v))
+
+    return {
+        "enrolments": count(Event.ENROLLED),
+        "new_learners": lambda v, m, w: _total(_new_learners(v, m, w), scale(v)),
+        "learners": lambda v, m, w: _total(_learners(v, m, w), scale(v)),
+        "completions": count(Event.COMPLETED),
+        "dropouts": count(Event.DROPPED),
+        "credentials_issued": count(Event.ISSUED),
+        "completion_rate": rate(Event.COMPLETED, Event.DROPPED, True),
+        "dropout_rate": rate(Event.COMPLETED, Event.DROPPED, False),
+        "women_share": women_share,
+        "women_enrolment_share": women_enrolments,
+        "enrolment_share": enrolment_share,
+        "enrolment_rate": per_start(Event.ENROLLED),
+        "credentials_per_worker": per_start(Event.ISSUED, upto=True),
+        "aware_share": aware,
+        "placement_6m_rate": lambda v, m, w: _placement(v, m, w, 182),
+        "placement_12m_rate": lambda v, m, w: _placement(v, m, w, 365),
+        "employee_training_rate": trained_rate,
+        "training_participants": participants,
+        "training_women_share": trained_women,
+        "training_hours_per_employee": hours_per_employee,
+        "training_hours_per_participant": hours_per_participant,
+        "mc_share_of_training_hours": mc_share,
+    }
+
+
+_FIRM_MEASURES: dict[str, Callable[[RunView, np.ndarray, tuple[int, int] | None], Part]] = {
+    "firm_training_rate": lambda v, m, w: _firms_with(v, (Event.COURSE_TAKEN, Event.SPONSORED), m, w),
+    "firm_mc_training_rate": lambda v, m, w: _firms_with(v, (Event.SPONSORED,), m, w),
+    "firm_acceptance_rate": _accepting,
+    "credit_uptake_rate": lambda v, m, w: _firms_with(
+        v, (Event.PAID, Event.COURSE_PAID), m, w, _credit_instruments(v)
+    ),
+}
+_WORKER_MEASURES = _worker_measures()
 
 
 def _kpi_value(view: RunView, name: str, year: int | None) -> float:
@@ -552,65 +812,17 @@ def _kpi_value(view: RunView, name: str, year: int | None) -> float:
     return float(series[rows].sum() if _KPI_KIND[name] == "flow" else series[rows[-1]])
 
 
-def _value(view: RunView, name: str, year: int | None, group: dict[str, tuple[str, ...]]) -> float:
+def measure_part(view: RunView, name: str, year: int | None, group: dict[str, tuple[str, ...]]) -> Part:
+    """One indicator in one run, with the counts behind it."""
     ind = INDICATORS[name]
     if ind.subject == "kpi":
-        return _kpi_value(view, name, year)
+        value = _kpi_value(view, name, year)
+        return Part(value, _NAN, _NAN)
     window = _year_days(view.compiled, year) if year is not None else None
-    scale = view.compiled.w_scale
-    if ind.subject == "firm":
-        members = view.mask("firm", group)
-        if name == "firm_training_rate":
-            return _firms_with(view, Event.SPONSORED, members, window)
-        if name == "firm_acceptance_rate":
-            return _accepting(view, members, window)
-        credit = [i.index for i in view.compiled.instruments if i.kind == "training_credit"]
-        return _firms_with(view, Event.PAID, members, window, credit)
-    members = view.mask("worker", group)
-    everyone = np.ones_like(members)
-    if name == "enrolments":
-        return _count(view, Event.ENROLLED, members, window) * scale
-    if name == "new_learners":
-        return _new_learners(view, members, window) * scale
-    if name == "learners":
-        return _learners(view, members, window) * scale
-    if name == "completions":
-        return _count(view, Event.COMPLETED, members, window) * scale
-    if name == "dropouts":
-        return _count(view, Event.DROPPED, members, window) * scale
-    if name == "credentials_issued":
-        return _count(view, Event.ISSUED, members, window) * scale
-    if name in ("completion_rate", "dropout_rate"):
-        done = _count(view, Event.COMPLETED, members, window)
-        drop = _count(view, Event.DROPPED, members, window)
-        return _ratio(done if name == "completion_rate" else drop, done + drop)
-    if name == "women_share":
-        women = members & view.worker_attrs["gender"]
-        return _ratio(
-            _count(view, Event.ENROLLED, women, window), _count(view, Event.ENROLLED, members, window)
-        )
-    if name == "enrolment_share":
-        return _ratio(
-            _count(view, Event.ENROLLED, members, window), _count(view, Event.ENROLLED, everyone, window)
-        )
-    start = float(members[: view.initial_workers].sum())
-    if name == "enrolment_rate":
-        return _ratio(_count(view, Event.ENROLLED, members, window), start)
-    if name == "credentials_per_worker":
-        upto = None if window is None else (np.iinfo(np.int64).min, window[1])
-        return _ratio(_count(view, Event.ISSUED, members, upto), start)
-    if name == "aware_share":
-        upto = None if window is None else (np.iinfo(np.int64).min, window[1])
-        ev = view._kind(Event.WORKER_AWARE)
-        who = ev["worker"].to_numpy()
-        sel = (who >= 0) & (who < view.initial_workers) & _in_window(ev["day"].to_numpy(), upto)
-        aware = np.unique(who[sel])
-        return _ratio(float(members[aware].sum()), start)
-    if name in ("placement_6m_rate", "placement_12m_rate"):
-        return _placement(view, members, window, 182 if name == "placement_6m_rate" else 365)
-    raise IndicatorError(f"indicator {name!r} has no definition")  # pragma: no cover - registry guard
+    table = _FIRM_MEASURES if ind.subject == "firm" else _WORKER_MEASURES
+    return table[name](view, view.mask(ind.subject, group), window)
 
 
 def measure(view: RunView, rows: list[tuple[str, int | None, dict[str, tuple[str, ...]]]]) -> np.ndarray:
     """Simulated value of each (indicator, year or None, parsed group) in one run."""
-    return np.array([_value(view, name, year, group) for name, year, group in rows], dtype=float)
+    return np.array([measure_part(view, name, year, group).value for name, year, group in rows], dtype=float)

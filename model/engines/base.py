@@ -55,9 +55,13 @@ def run_engine(
         sim.step()
         if on_step is not None:
             on_step(t)
+    population = sim.population()
+    at_start = np.zeros(len(population["worker.woman"]), dtype=bool)
+    at_start[: len(sim.employed_at_start)] = sim.employed_at_start
+    population["worker.employed_at_start"] = at_start  # who the run's employment counts start from
     return EngineRun(
         events=sim.log.to_frame(),
-        population=sim.population(),
+        population=population,
         initial=sim.initial,
         steps=steps,
         seconds=time.perf_counter() - t0,

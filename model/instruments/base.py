@@ -22,6 +22,7 @@ from model.types import NonNeg, Section, Share
 
 if TYPE_CHECKING:
     from model.compiled import Compiled, InstrumentSpec
+    from model.rules.offers import Offer
     from model.state import World
     from model.streams import Streams
 
@@ -59,11 +60,16 @@ class InstrumentBase(Section):
 
 @dataclass(frozen=True, slots=True)
 class Terms:
-    """What an instrument offers each candidate: whether at all, the share of the fee, the cap in EUR."""
+    """What an instrument offers each candidate.
+
+    Whether it pays at all, the share of the fee it covers, its cap in EUR, and what claiming it costs
+    its holder the first time in a budget year (paperwork, an external organiser's fee).
+    """
 
     ok: np.ndarray
     cover: np.ndarray
     cap: np.ndarray
+    entry_cost: np.ndarray | float = 0.0
 
 
 class InstrumentKind:
@@ -88,28 +94,14 @@ class InstrumentKind:
         """Any week (after the budget year's refill): money made available during the year, e.g. calls."""
         return []
 
-    def implicit(
-        self,
-        world: World,
-        c: Compiled,
-        spec: InstrumentSpec,
-        worker: np.ndarray,
-        provider: np.ndarray,
-        day: int,
-    ) -> np.ndarray:
+    def implicit(self, world: World, c: Compiled, spec: InstrumentSpec, offer: Offer, day: int) -> np.ndarray:
         """Conditions that come with the kind, beyond the scenario's rule: by default, money in the pool."""
-        return pool_of(world, self.owner, spec.index)[owner_ids(world, self.owner, worker, provider)] > 0
+        ids = owner_ids(world, self.owner, offer.worker, offer.provider)
+        return pool_of(world, self.owner, spec.index)[ids] > 0
 
     def terms(
-        self,
-        world: World,
-        c: Compiled,
-        spec: InstrumentSpec,
-        worker: np.ndarray,
-        module: np.ndarray,
-        provider: np.ndarray,
-        sponsored: np.ndarray,
+        self, world: World, c: Compiled, spec: InstrumentSpec, offer: Offer, sponsored: np.ndarray
     ) -> Terms:
         """What the instrument covers of each candidate's fee: by default the scenario's share and cap."""
-        n = len(worker)
+        n = len(offer)
         return Terms(np.ones(n, bool), np.full(n, spec.fee_coverage), np.full(n, spec.cap_eur))

@@ -55,9 +55,9 @@ class CollectiveFund(InstrumentKind):
         world.globals.pool[spec.index] = cfg.budget_eur_per_year / c.w_scale + levy
         return [float(world.globals.pool[spec.index])]
 
-    def implicit(self, world, c, spec, worker, provider, day) -> np.ndarray:
+    def implicit(self, world, c, spec, offer, day) -> np.ndarray:
         """Only staff of firms the collective agreement covers, while money is left."""
-        firm = world.workers.firm[worker]
+        firm = world.workers.firm[offer.worker]
         covered = (firm >= 0) & world.smes.ca_covered[np.maximum(firm, 0)]
         return covered & (world.globals.pool[spec.index] > 0)
 

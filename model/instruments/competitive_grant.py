@@ -80,10 +80,11 @@ class CompetitiveGrant(InstrumentKind):
             )
         return made
 
-    def implicit(self, world, c, spec, worker, provider, day) -> np.ndarray:
-        """Only at a provider holding grant money whose project is still running."""
+    def implicit(self, world, c, spec, offer, day) -> np.ndarray:
+        """Only at a provider holding grant money whose project is still running (not the firms' courses)."""
         p, k = world.providers, spec.index
-        return (p.pool[provider, k] > 0) & (p.day_grant_end[provider, k] > day)
+        at = np.maximum(offer.provider, 0)
+        return (offer.provider >= 0) & (p.pool[at, k] > 0) & (p.day_grant_end[at, k] > day)
 
 
 KIND = CompetitiveGrant()

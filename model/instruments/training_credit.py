@@ -38,9 +38,9 @@ class CreditRules(Section):
     hourly_cap_classroom_eur: NonNeg = 13.0
     hourly_cap_online_eur: NonNeg = 7.5
     carry_years_under_50: Annotated[int, Field(ge=1, le=3)] = 3
-    admin_uptake_by_size: dict[SizeBand, Share] = Field(
-        default_factory=lambda: {"1-5": 0.2, "6-9": 0.3, "10-49": 0.6, "50-249": 0.85, "250+": 0.95}
-    )
+    # What claiming the credit costs a firm the first time in a year: the paperwork, or the fee of the
+    # external organiser that 97 % of firms use (public-facts §1).
+    admin_cost_eur: NonNeg = 150.0
 
 
 class TrainingCreditInstrument(InstrumentBase):
@@ -60,7 +60,7 @@ class TrainingCredit(InstrumentKind):
     def refill_year(
         self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int
     ) -> list[float]:
-        """Grant every open firm its credit (carrying what the rules allow) and draw who applies this year."""
+        """Grant every open firm its credit (carrying what the rules allow); nobody has claimed it yet."""
         sm, k, rules = world.smes, spec.index, spec.config.credit
         bonus = np.array([0.0, *[rules.bonus_rates.get(b, 0.0) for b in BANDS[1:]]])
         credit = annual_credit(
@@ -71,27 +71,29 @@ class TrainingCredit(InstrumentKind):
         before = np.where(may_carry, sm.pool[:, k], 0.0)
         after = carried_pool(sm.pool[:, k], credit, may_carry, rules.carry_years_under_50)
         sm.pool[:, k] = after
-        uptake = np.array([rules.admin_uptake_by_size.get(b, 0.0) for b in BANDS])
-        u = s.uniform(f"credit_admin.{spec.id}", c.year_of(step), np.arange(sm.n))
-        sm.credit_active[:] = u < uptake[sm.size_band]
+        sm.claimed[:, k] = False
         return [float((after - before).sum())]
 
-    def implicit(self, world, c, spec, worker, provider, day) -> np.ndarray:
-        """Staff of a firm whose credit is active and not yet spent."""
-        firm = world.workers.firm[worker]
-        f = np.maximum(firm, 0)
-        return (firm >= 0) & world.smes.credit_active[f] & (world.smes.pool[f, spec.index] > 0)
+    def implicit(self, world, c, spec, offer, day) -> np.ndarray:
+        """Staff of a firm whose credit is not yet spent."""
+        firm = world.workers.firm[offer.worker]
+        return (firm >= 0) & (world.smes.pool[np.maximum(firm, 0), spec.index] > 0)
 
-    def terms(self, world, c, spec, worker, module, provider, sponsored) -> Terms:
-        """Sponsored learners only; the firm co-finances its size band's share; fees capped per hour."""
-        rules = spec.config.credit
-        firm = np.maximum(world.workers.firm[worker], 0)
+    def terms(self, world, c, spec, offer, sponsored) -> Terms:
+        """Training the firm pays for only; it co-finances its size band's share; fees capped per hour.
+
+        Claiming costs the firm the paperwork (``admin_cost_eur``) once a year, so a firm whose credit
+        would pay less than that leaves it unused.
+        """
+        rules, sm, k = spec.config.credit, world.smes, spec.index
+        firm = np.maximum(world.workers.firm[offer.worker], 0)
         cofin = np.array([rules.cofinancing.get(b, 0.0) for b in BANDS])
-        cover = np.minimum(spec.fee_coverage, 1.0 - cofin[world.smes.size_band[firm]])
-        online = world.providers.delivery[provider] == DELIVERIES.index("online")
+        cover = np.minimum(spec.fee_coverage, 1.0 - cofin[sm.size_band[firm]])
+        online = offer.delivery == DELIVERIES.index("online")
         hourly = np.where(online, rules.hourly_cap_online_eur, rules.hourly_cap_classroom_eur)
-        cap = np.minimum(spec.cap_eur, hourly * c.hours[module])
-        return Terms(np.asarray(sponsored, bool), cover, cap)
+        cap = np.minimum(spec.cap_eur, hourly * offer.hours)
+        entry = np.where(sm.claimed[firm, k], 0.0, rules.admin_cost_eur)
+        return Terms(np.asarray(sponsored, bool), cover, cap, entry)
 
 
 KIND = TrainingCredit()

@@ -220,18 +220,54 @@ class Ev(Section):
     firm_spread: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
 
 
-class Employer(Section):
-    """SME sponsorship, trust and acceptance (DESIGN §2 SMEs)."""
+class Course(Section):
+    """A kind of training firms buy besides micro-credentials (OEM product courses, safety refreshers...)."""
 
-    sponsor_rate_per_year: Hazard = 3.0
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str = ""
+    hours: Annotated[float, Field(gt=0.0, le=200.0)]
+    cost_eur: NonNeg  # per participant
+    value: Annotated[float, Field(ge=-20.0, le=20.0)] = 0.0  # base utility of the course to a firm
+    ev_value_weight: Annotated[float, Field(ge=-20.0, le=20.0)] = 0.0  # extra utility per unit of EV share
+    group_share: Share = 0.2  # share of the firm's other staff who join the lead participant
+    provider_type: ProviderType = "private"
+    delivery: Delivery = "classroom"
+
+
+class Training(Section):
+    """Firms' whole training: occasions to train, and the choice among courses and micro-credentials.
+
+    A firm meets a training occasion at an annual rate ``occasion_rate_per_year × staff^staff_elasticity``
+    scaled by how attractive its options are (a multinomial logit with the outside option of not
+    training): each option's utility is its value less its net cost (fees and release time, less
+    funding) relative to the firm's training plan, less the share of the firm's working time it
+    takes, less any overrun of what is left of the year's plan. A subsidy therefore both adds
+    training and shifts it between options (substitution).
+    """
+
+    occasion_rate_per_year: Hazard = 0.3
+    staff_elasticity: Annotated[float, Field(ge=0.0, le=2.0)] = 0.8
+    cost_weight: NonNeg = 1.0
+    downtime_weight: NonNeg = 2.0
+    overrun_weight: NonNeg = 1.0
+    plan_spread: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5  # lognormal sd of firms' training plans
+    courses: Annotated[list[Course], Field(max_length=8)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_courses(self) -> Training:
+        ids = [c.id for c in self.courses]
+        if len(set(ids)) != len(ids):
+            raise ValueError("courses: course ids must be unique")
+        return self
+
+
+class Employer(Section):
+    """SMEs' view of micro-credentials: the value of sponsoring one, trust and acceptance (DESIGN §2)."""
+
+    mc_value: Annotated[float, Field(ge=-20.0, le=20.0)] = 0.0  # base utility of sponsoring an MC module
     need_weight: NonNeg = 5.0
     need_floor: Share = 0.5  # share of the EV need left when no staff lacks the first gateway
     trust_weight: float = 1.5
-    cost_weight: NonNeg = 0.5
-    downtime_by_size: dict[SizeBand, NonNeg] = Field(
-        default_factory=lambda: {"1-5": 1.0, "6-9": 0.7, "10-49": 0.4, "50-249": 0.2, "250+": 0.1}
-    )
-    downtime_weight: NonNeg = 0.5
     initial_trust_mean: Share = 0.35
     initial_trust_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.12
     acceptance_threshold_mean: Share = 0.45
@@ -385,6 +421,7 @@ class Scenario(Section):
     employer: Employer = Employer()
     worker: Worker = Worker()
     fees: Fees = Fees()
+    training: Training = Training()
     funding: Funding = Funding()
     flows: Flows = Flows()
     content: Content = Content()

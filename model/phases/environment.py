@@ -21,7 +21,8 @@ READS = {
     "smes.ca_covered",
     "smes.pool",
     "smes.budget_left",
-    "smes.credit_active",
+    "smes.claimed",
+    "smes.plan_mult",
     "providers.ptype",
     "providers.seats",
     "providers.pool",
@@ -35,7 +36,7 @@ READS = {
 WRITES = {
     "smes.pool",
     "smes.budget_left",
-    "smes.credit_active",
+    "smes.claimed",
     "providers.pool",
     "providers.day_grant_end",
     "workers.pool",
@@ -43,9 +44,14 @@ WRITES = {
 
 
 def _new_year(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
-    """Reset firms' annual training budgets, then let each instrument refill for the new budget year."""
+    """Firms revise their training plans for the year; each instrument refills for the new budget year.
+
+    A plan is the sector's training spend per employee (CVTS) times the firm's own multiplier: a
+    plan, not a wall (firms may overrun it at a cost, ``model.rules.firm_choice``).
+    """
     sm = world.smes
-    sm.budget_left[:] = sm.employees * c.cfg.population.training_budget_eur_per_employee * money_share(world)
+    per_employee = c.cfg.population.training_budget_eur_per_employee
+    sm.budget_left[:] = sm.employees * per_employee * sm.plan_mult * money_share(world)
     _made_available(c, step, log, lambda inst: inst.impl.refill_year(world, c, inst, s, step))
 
 

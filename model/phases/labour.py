@@ -141,6 +141,8 @@ def _firm_turnover(world: World, c: Compiled, s: Streams, step: int, log: EventL
     if k:
         new = add_firms(c, s, sm, k)
         sm.vacancies[new] = 1
+        per_employee = c.cfg.population.training_budget_eur_per_employee
+        sm.budget_left[new] = sm.employees[new] * per_employee * sm.plan_mult[new]  # this year's plan
         log.emit(Event.SME_OPENED, step, day0, firm=new)
 
 

@@ -133,6 +133,7 @@ def _intake(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
         firm=w.firm[ids],
         provider=prov_sorted,
         module=w.module[ids],
+        value=c.hours[w.module[ids]],
     )
     first = np.unique(prov_sorted[~p.active[prov_sorted]])
     p.active[first] = True

@@ -17,10 +17,11 @@ import numpy as np
 from model.compiled import AGE_BANDS, BANDS, DELIVERIES, PTYPES, Compiled
 from model.instruments import owner_ids, pool_of
 from model.instruments.pools import own_balance
+from model.rules.offers import Offer
 from model.rules.queues import cumsum_within, lexsort
 from model.state import World
 
-__all__ = ["Quote", "eligibility_context", "quote", "ration", "commit", "release", "payable"]
+__all__ = ["Quote", "eligibility_context", "quote", "ration", "draw", "commit", "release", "payable"]
 
 
 @dataclass
@@ -29,18 +30,38 @@ class Quote:
 
     amount: np.ndarray  # (n, K) simulated EUR per instrument
     out_of_pocket: np.ndarray  # fee left for the payer (learner or sponsoring firm)
+    entry: np.ndarray  # (n, K) what claiming each instrument costs its holder first in a budget year
+
+    def take(self, rows: np.ndarray) -> Quote:
+        """The given rows (indices or a mask)."""
+        return Quote(self.amount[rows], self.out_of_pocket[rows], self.entry[rows])
+
+    @staticmethod
+    def concat(*quotes: Quote) -> Quote:
+        """Rows of several quotes, in order."""
+        return Quote(
+            np.vstack([q.amount for q in quotes]),
+            np.concatenate([q.out_of_pocket for q in quotes]),
+            np.vstack([q.entry for q in quotes]),
+        )
 
 
-def eligibility_context(
-    world: World, c: Compiled, worker: np.ndarray, module: np.ndarray, provider: np.ndarray
-) -> dict[str, np.ndarray]:
+def _listed_fee(world: World, c: Compiled, offer: Offer) -> np.ndarray:
+    """A module's fee at the provider, as listed (not the RPL fee of an RPL route)."""
+    return c.fee[np.maximum(offer.module, 0)] * world.providers.fee_mult[np.maximum(offer.provider, 0)]
+
+
+def eligibility_context(world: World, c: Compiled, offer: Offer) -> dict[str, np.ndarray]:
     """Attribute arrays for the eligibility rules, for the candidates given (lazy per attribute)."""
-    w, s, p = world.workers, world.smes, world.providers
+    w, s = world.workers, world.smes
+    worker = offer.worker
     firm = w.firm[worker]
     has_firm = firm >= 0
     f = np.maximum(firm, 0)
     regions = np.array(c.region_names, dtype=object)
     band_names = np.array([*BANDS, "none"], dtype=object)
+    course_ids = np.array([k.id for k in c.cfg.training.courses] or [""], dtype=object)
+    module_ids = np.array(c.module_ids, dtype=object)
     needed = set().union(*(i.rule.attributes for i in c.instruments)) if c.instruments else set()
     getters = {
         "worker.woman": lambda: w.woman[worker],
@@ -57,18 +78,22 @@ def eligibility_context(
         "firm.ca_covered": lambda: has_firm & s.ca_covered[f],
         "firm.accepts": lambda: has_firm & s.accepts[f],
         "firm.region": lambda: np.where(has_firm, regions[s.region[f]], ""),
-        "provider.type": lambda: np.array(PTYPES, dtype=object)[p.ptype[provider]],
-        "provider.moderated": lambda: p.moderated[provider],
-        "provider.edc": lambda: p.edc[provider],
-        "provider.esco": lambda: p.esco[provider],
-        "provider.delivery": lambda: np.array(DELIVERIES, dtype=object)[p.delivery[provider]],
-        "provider.region": lambda: regions[p.region[provider]],
-        "module.id": lambda: np.array(c.module_ids, dtype=object)[module],
-        "module.hours": lambda: c.hours[module],
-        "module.fee": lambda: c.fee[module] * p.fee_mult[provider],
-        "module.moderated": lambda: p.moderated[provider],
-        "module.edc": lambda: p.edc[provider],
-        "module.esco": lambda: p.esco[provider],
+        "provider.type": lambda: np.array(PTYPES, dtype=object)[offer.ptype],
+        "provider.moderated": lambda: offer.moderated,
+        "provider.edc": lambda: offer.edc,
+        "provider.esco": lambda: offer.esco,
+        "provider.delivery": lambda: np.array(DELIVERIES, dtype=object)[offer.delivery],
+        "provider.region": lambda: regions[offer.region],
+        "module.id": lambda: np.where(
+            offer.mc, module_ids[np.maximum(offer.module, 0)], course_ids[offer.course]
+        ),
+        "module.mc": lambda: offer.mc,
+        # The module's own hours and fee, whatever the route (an RPL route costs less of both).
+        "module.hours": lambda: np.where(offer.mc, c.hours[np.maximum(offer.module, 0)], offer.hours),
+        "module.fee": lambda: np.where(offer.mc, _listed_fee(world, c, offer), offer.fee),
+        "module.moderated": lambda: offer.moderated,
+        "module.edc": lambda: offer.edc,
+        "module.esco": lambda: offer.esco,
     }
     ctx = {name: getters[name]() for name in needed}
     ctx["_n"] = worker
@@ -78,42 +103,45 @@ def eligibility_context(
 def quote(
     world: World,
     c: Compiled,
-    worker: np.ndarray,
-    module: np.ndarray,
-    provider: np.ndarray,
-    fee: np.ndarray,
+    offer: Offer,
     wage_cost: np.ndarray,
     day: int,
     sponsored: np.ndarray | None = None,
+    declined: np.ndarray | None = None,
 ) -> Quote:
     """Funding each instrument would give, given pools at the phase start.
 
     Each instrument covers its share of the fee and of the wage cost that the instruments before
-    it left uncovered, so stacked instruments never pay more than the cost. A firm's training
-    credit is the firm's to spend: only learners the firm sponsors draw on it.
+    it left uncovered, so stacked instruments never pay more than the cost. ``sponsored`` marks
+    candidates a firm pays for (a firm's own credit funds only those); ``declined`` (n, K) marks
+    instruments a candidate's payer chose not to claim (its entry cost outweighs what it pays).
     """
-    n, k_all = len(worker), c.n_instruments
+    n, k_all = len(offer), c.n_instruments
     amount = np.zeros((n, k_all))
-    left = fee.astype(np.float64).copy()
+    entry = np.zeros((n, k_all))
+    left = offer.fee.astype(np.float64).copy()
     wage_left = np.asarray(wage_cost, dtype=np.float64).copy()
     if n == 0 or not c.instruments:
-        return Quote(amount, left)
+        return Quote(amount, left, entry)
     sponsored = np.zeros(n, dtype=bool) if sponsored is None else sponsored
-    ctx = eligibility_context(world, c, worker, module, provider)
+    ctx = eligibility_context(world, c, offer)
     for inst in c.instruments:
         k, kind = inst.index, inst.impl
-        terms = kind.terms(world, c, inst, worker, module, provider, sponsored)
-        ok = inst.rule(ctx) & kind.implicit(world, c, inst, worker, provider, day) & terms.ok
+        terms = kind.terms(world, c, inst, offer, sponsored)
+        ok = inst.rule(ctx) & kind.implicit(world, c, inst, offer, day) & terms.ok
+        if declined is not None:
+            ok &= ~declined[:, k]
         fee_part = np.minimum(left * terms.cover, terms.cap)
         wage_part = wage_left * inst.wage_coverage
         wanted = fee_part + wage_part
-        balance = own_balance(world, inst.owner, k, worker, provider)
+        balance = own_balance(world, inst.owner, k, offer.worker, offer.provider)
         total = np.where(ok, np.minimum(wanted, balance), 0.0)
         share = np.divide(total, wanted, out=np.zeros(n), where=wanted > 0)  # pool-limited share
         amount[:, k] = total
+        entry[:, k] = np.where(total > 0, terms.entry_cost, 0.0)
         left = np.maximum(left - fee_part * share, 0.0)
         wage_left = np.maximum(wage_left - wage_part * share, 0.0)
-    return Quote(amount, left)
+    return Quote(amount, left, entry)
 
 
 def ration(
@@ -143,16 +171,22 @@ def ration(
     return alive, refused_by
 
 
-def commit(world: World, c: Compiled, q: Quote, worker, provider, winners: np.ndarray) -> None:
-    """Reserve the winners' funding: take it out of the pools, hold it against the worker."""
+def draw(world: World, c: Compiled, q: Quote, worker, provider, winners: np.ndarray) -> np.ndarray:
+    """Take the winners' funding out of the pools; return it (n, K), zero for the others."""
+    amounts = np.where(winners[:, None], q.amount, 0.0)
     for inst in c.instruments:
         k = inst.index
-        amt = np.where(winners, q.amount[:, k], 0.0)
-        if not amt.any():
-            continue
-        owner = owner_ids(world, inst.owner, worker, provider)
-        np.subtract.at(pool_of(world, inst.owner, k), owner, amt)
-        world.workers.commit[worker, k] = amt.astype(np.float32)
+        if amounts[:, k].any():
+            owner = owner_ids(world, inst.owner, worker, provider)
+            np.subtract.at(pool_of(world, inst.owner, k), owner, amounts[:, k])
+    return amounts
+
+
+def commit(world: World, c: Compiled, q: Quote, worker, provider, winners: np.ndarray) -> None:
+    """Reserve the winners' funding: take it out of the pools, hold it against the worker until paid."""
+    amounts = draw(world, c, q, worker, provider, winners)
+    for k in np.flatnonzero(amounts.any(axis=0)):
+        world.workers.commit[worker, k] = amounts[:, k].astype(np.float32)
 
 
 def release(world: World, c: Compiled, ids: np.ndarray) -> None:

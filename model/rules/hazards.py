@@ -1,4 +1,4 @@
-"""Decision hazards: awareness (Bass), enrolment, sponsorship, dropout, trust.
+"""Decision hazards: awareness (Bass), enrolment, trust.
 
 Each returns a weekly probability or an updated value from plain arrays; the phases draw the
 uniforms and apply them. Hazards are multiplicative in their drivers so that the direction of every
@@ -14,10 +14,8 @@ from model.compiled import weekly
 
 __all__ = [
     "enrolment_bound",
-    "sponsorship_bound",
     "bass_probability",
     "enrolment_probability",
-    "sponsorship_probability",
     "trust_signal",
     "trust_update",
 ]
@@ -54,31 +52,6 @@ def enrolment_probability(
     return weekly(base_per_year * np.exp(utility))
 
 
-def sponsorship_probability(
-    base_per_year: float,
-    need: np.ndarray,
-    trust: np.ndarray,
-    net_cost_eur: np.ndarray,
-    reference_cost_eur: float,
-    downtime: np.ndarray,
-    *,
-    trust_weight: float,
-    cost_weight: float,
-    downtime_weight: float,
-) -> np.ndarray:
-    """Weekly probability that an aware SME sponsors one more worker.
-
-    Need in [0, 1] (EV work in the service mix, and the share of staff still lacking the first
-    gateway) scales the hazard, so a firm whose workers are all trained sponsors less.
-    """
-    utility = (
-        trust_weight * (trust - 0.5)
-        - cost_weight * net_cost_eur / max(reference_cost_eur, 1.0)
-        - downtime_weight * downtime
-    )
-    return weekly(base_per_year * need * np.exp(utility))
-
-
 def trust_signal(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
     """Weighted mean of quality signals in [0, 1]: moderation, verifiability, issuer, peers, experience."""
     total = sum(weights.values())
@@ -112,16 +85,3 @@ def enrolment_bound(
     best_value = value_weight * ((hi if value_weight >= 0 else lo) - 0.5)
     utility = best_value + max(0.0, employer_support_weight) - min_time_term
     return float(weekly(base_per_year * np.exp(utility)))
-
-
-def sponsorship_bound(
-    base_per_year: float,
-    trust_weight: float,
-    trust_range: tuple[float, float],
-    downtime_weight: float,
-    min_downtime: float,
-) -> float:
-    """An upper bound of ``sponsorship_probability`` (need <= 1, no cost) for thinning."""
-    lo, hi = trust_range
-    best = trust_weight * ((hi if trust_weight >= 0 else lo) - 0.5) - downtime_weight * min_downtime
-    return float(weekly(base_per_year * np.exp(best)))

@@ -59,6 +59,7 @@ class MicroCredentialModel(mesa.Model):
         self._firm_entry_carry = 0.0
         world = synthesise(compiled, self.streams)
         self.initial = initial_counts(world)
+        self.employed_at_start = (world.workers.firm >= 0) & world.workers.active
         self.actors: dict[str, list[mesa.Agent]] = {}
         for actor, cls in _ACTOR_CLASS.items():
             arrays = getattr(world, actor)

@@ -26,6 +26,7 @@ class VectorModel:
         self.streams = Streams(seed)
         self.world = synthesise(compiled, self.streams)
         self.initial = initial_counts(self.world)
+        self.employed_at_start = (self.world.workers.firm >= 0) & self.world.workers.active
         self.log = EventLog()
         self.steps = 0
         self.phase_seconds = {name: 0.0 for name, _ in PHASES}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from model.compiled import compile_scenario
@@ -60,12 +61,13 @@ def test_thinning_changes_no_decision(funded, monkeypatch):
     """Drawing first and evaluating rules only under their bound gives the decisions of no thinning."""
     import model.phases.awareness as awareness
     import model.phases.decisions as decisions
+    import model.phases.occasions as occasions
 
     cfg = funded("budget", "credit", overrides=["moderation.required=true", "horizon_weeks=80"]).config
     c = compile_scenario(cfg)
     thinned = run_engine("vector", c, seed=21)
     monkeypatch.setattr(decisions, "enrolment_bound", lambda *a, **k: 1.0)
-    monkeypatch.setattr(decisions, "sponsorship_bound", lambda *a, **k: 1.0)
+    monkeypatch.setattr(occasions, "occasion_bound", lambda c, staff, best: np.ones(len(staff)))
     monkeypatch.setattr(awareness, "worker_bound", lambda c: 1.0)
     everyone = run_engine("vector", c, seed=21)
     assert len(thinned.events) > 100

@@ -13,6 +13,7 @@ from model.compiled import compile_scenario
 from model.eligibility import parse
 from model.events import Event
 from model.rules.funding import eligibility_context
+from model.rules.offers import concat_offers, course_offers, module_offers
 from model.streams import Streams
 from model.synthesis import synthesise
 from tests.conftest import INSTRUMENTS
@@ -25,16 +26,22 @@ def test_ledger_equals_public_spend_and_figures(funded):
     out = simulate(cfg, 4, "vector")
     ledger = out.ledger
     assert len(ledger) > 0
-    total = float((ledger["amount_eur"] * ledger["weight"]).sum())
-    assert np.isclose(total, out.kpis["public_spend_eur"].sum())
-    by_instrument = (ledger["amount_eur"] * ledger["weight"]).groupby(ledger["instrument"]).sum()
+    real = ledger["amount_eur"] * ledger["weight"]
+    mc = ledger["training"] == "mc"
+    assert np.isclose(real[mc].sum(), out.kpis["public_spend_eur"].sum())
+    assert np.isclose(real[~mc].sum(), out.kpis["other_training_spend_eur"].sum())
+    assert (~mc).any(), "instruments pay for firms' other courses unless their rule says otherwise"
+    by_instrument = real[mc].groupby(ledger["instrument"][mc]).sum()
+    courses = real[~mc].groupby(ledger["instrument"][~mc]).sum()
     for row in out.funders:
         assert np.isclose(row["public_spend_eur"], by_instrument.get(row["instrument"], 0.0))
-        assert row["public_spend_eur"] <= row["budget_available_eur"] + 1e-6
-        dws = row["deadweight_share"]
-        assert np.isnan(dws) or 0.0 <= dws <= 1.0
+        assert np.isclose(row["other_training_spend_eur"], courses.get(row["instrument"], 0.0))
+        assert row["public_spend_eur"] + row["other_training_spend_eur"] <= row["budget_available_eur"] + 1e-6
+        for share in ("deadweight_share", "substitution_share"):
+            assert np.isnan(row[share]) or 0.0 <= row[share] <= 1.0
     assert set(ledger["payee_kind"]) <= {"provider", "firm", "learner"}
-    assert set(ledger["reason"]) <= {"enrolment", "completion", "credential"}
+    assert set(ledger.loc[mc, "reason"]) <= {"enrolment", "completion", "credential"}
+    assert set(ledger.loc[~mc, "reason"]) == {"course"}
 
 
 def test_breakdown_sums_to_spend(funded):
@@ -71,7 +78,7 @@ def test_deadweight_zero_when_nobody_enrols_without_funding(funded):
         "budget",
         overrides=[
             "fees.multiplier=20",
-            "funding.instruments[0].eligibility=True",
+            "funding.instruments[0].eligibility=module.mc",
             "funding.instruments[0].budget_eur_per_year=5000000",
         ],
     ).config
@@ -126,6 +133,7 @@ _ATOMS = [
     'provider.type == "public_vet"',
     "module.hours < 20",
     "module.fee > 300",
+    "module.mc",
     'worker.age_band != "50+"',
     'module.id in ["g1_safety", "g2_hv_maintenance"]',
 ]
@@ -152,17 +160,19 @@ def test_no_payment_to_the_ineligible(funded, rule, kind, seed):
     cfg = funded(kind, overrides=over).config
     c = compile_scenario(cfg)
     out = simulate(c, seed, "vector", deadweight=False, keep_events=True)
-    paid = out.events[out.events["kind"] == int(Event.PAID)]
+    paid = out.events[out.events["kind"].isin([int(Event.PAID), int(Event.COURSE_PAID)])]
     if paid.empty:
         return
     world = synthesise(c, Streams(seed))  # eligibility attributes in the rules are static
-    ctx = eligibility_context(
-        world,
-        c,
-        paid["worker"].to_numpy(),
-        paid["module"].to_numpy().astype(int),
-        paid["provider"].to_numpy(),
+    mc = paid["kind"].to_numpy() == int(Event.PAID)
+    worker, module = paid["worker"].to_numpy(), paid["module"].to_numpy().astype(int)
+    offers = concat_offers(
+        module_offers(
+            world, c, worker[mc], module[mc], paid["provider"].to_numpy()[mc], np.zeros(mc.sum(), bool)
+        ),
+        course_offers(c, worker[~mc], module[~mc], world.smes.region[paid["firm"].to_numpy()[~mc]]),
     )
+    ctx = eligibility_context(world, c, offers)
     needed = parse(rule).attributes
     missing = needed - set(ctx)
     assert not missing

@@ -1,0 +1,207 @@
+"""Part of phase 5 (decisions): firms' training occasions, their usual courses and sponsoring an MC.
+
+Why firms' whole training: public statistics (CVTS, FUNDAE, Portugal's Relatório Único) count all
+the training firms do, and a funder's first question is whether a subsidy adds training or pays for
+training that would have happened anyway under another name. So each firm weighs its usual courses
+(the preset's ``training.courses``: OEM product courses, safety refreshers, other short courses)
+and, once it knows of them, sponsoring a micro-credential module for one of its staff, against not
+training at all (``model.rules.firm_choice``). All options compete for the same staff time, the same
+plan and the same funding: an instrument pays for any eligible training unless its rule says
+otherwise (``module.mc``).
+
+Thinning: a firm's occasion probability can only fall below its bound (every option at its best
+value, at no cost), so one keyed draw per firm is compared with the bound first and the full
+evaluation — participants, quotes, utilities — runs only for the firms under it. Same decisions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.compiled import Compiled
+from model.rules import funding
+from model.rules.firm_choice import choose_option, occasion_probability, option_utility
+from model.rules.firms import firm_ev_share
+from model.rules.intents import Intents
+from model.rules.offers import concat_offers, course_offers, module_offers
+from model.rules.providers import choose_provider, members, routes
+from model.rules.queues import group_starts, lexsort
+from model.state import Status, World
+from model.streams import Streams
+
+__all__ = ["firm_intents", "no_intents", "occasion_bound"]
+
+
+def no_intents(c: Compiled) -> Intents:
+    """Intents with no rows."""
+    empty = np.zeros(0, dtype=np.int64)
+    offer = course_offers(c, empty, empty, empty)
+    q = funding.Quote(np.zeros((0, c.n_instruments)), np.zeros(0), np.zeros((0, c.n_instruments)))
+    return Intents(offer, q, np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), empty)
+
+
+def _mc_value(c: Compiled, trust: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Utility of sponsoring an MC: trust in MCs and the firm's EV need (its log: need scales the rate)."""
+    emp = c.cfg.employer
+    with np.errstate(divide="ignore"):
+        return emp.mc_value + emp.trust_weight * (trust - 0.5) + np.log(need)
+
+
+def _course_values(c: Compiled, ev: np.ndarray) -> np.ndarray:
+    """(firms, courses) utility of each usual course: its value plus its EV weight × the firm's EV share."""
+    courses = c.cfg.training.courses
+    value = np.array([k.value for k in courses], dtype=np.float64)
+    ev_weight = np.array([k.ev_value_weight for k in courses], dtype=np.float64)
+    return value[None, :] + ev_weight[None, :] * ev[:, None]
+
+
+def _first_per_group(group: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Index of the lowest ``key`` within each group (positions into the arrays)."""
+    order = lexsort(key, group)
+    return order[group_starts(group[order])]
+
+
+def _course_rows(world: World, c: Compiled, s: Streams, step: int, cand: np.ndarray):
+    """Participants each candidate firm would send on each course: a lead, and staff who join.
+
+    Staff in micro-credential training this week are away. Returns (worker, course, firm position).
+    """
+    w = world.workers
+    mem, pos = members(world, cand)
+    free = w.status[mem] != Status.TRAINING
+    mem, pos = mem[free], pos[free]
+    n_courses = len(c.cfg.training.courses)
+    if len(mem) == 0 or n_courses == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    lead = np.zeros(len(mem), dtype=bool)
+    lead[_first_per_group(pos, s.uniform("course.lead", step, mem))] = True
+    workers, courses, positions = [], [], []
+    for i, course in enumerate(c.cfg.training.courses):
+        joins = lead | (s.uniform(f"course.join.{course.id}", step, mem) < course.group_share)
+        workers.append(mem[joins])
+        courses.append(np.full(int(joins.sum()), i, dtype=np.int64))
+        positions.append(pos[joins])
+    return np.concatenate(workers), np.concatenate(courses), np.concatenate(positions)
+
+
+def _nominees(world: World, c: Compiled, s: Streams, step: int, cand: np.ndarray, idle_mask: np.ndarray):
+    """Each aware candidate firm's nominee for its next MC module: the idle employee with a route first drawn.
+
+    Returns (worker, module, rpl, provider, firm position).
+    """
+    w, sm = world.workers, world.smes
+    aware = cand[sm.aware[cand]]
+    mem, _ = members(world, aware)
+    idle, mod, rpl = routes(world, c, mem[idle_mask[mem]])
+    firm = w.firm[idle]
+    pick = _first_per_group(firm, s.uniform("nominee", step, idle))
+    idle, mod, rpl, firm = idle[pick], mod[pick], rpl[pick], firm[pick]
+    prov, _ = choose_provider(world, c, w.region[idle], mod, rpl, s.uniform("provider", step, idle))
+    return idle, mod, rpl, prov, np.searchsorted(cand, firm)  # ``cand`` is sorted (from flatnonzero)
+
+
+def _lacking_first_gateway(world: World, cand: np.ndarray) -> np.ndarray:
+    """Share of each candidate firm's staff without the first gateway."""
+    mem, pos = members(world, cand)
+    size = np.bincount(pos, minlength=len(cand))
+    lacking = np.bincount(pos, weights=(world.workers.held[mem] & 1) == 0, minlength=len(cand))
+    return np.divide(lacking, size, out=np.zeros(len(cand)), where=size > 0)
+
+
+def _group_sum(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(group, weights=values, minlength=n)[:n]
+
+
+def _group_max(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    np.maximum.at(out, group, values)
+    return out
+
+
+def occasion_bound(c: Compiled, staff: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """Upper bound of each firm's occasion probability: every option at its best value, at no cost."""
+    tr = c.cfg.training
+    return occasion_probability(tr.occasion_rate_per_year, staff, tr.staff_elasticity, best)
+
+
+def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np.ndarray) -> Intents:
+    """This week's training occasions of firms: the rows of the option each firm takes, if it trains."""
+    w, sm = world.workers, world.smes
+    tr, emp, pop = c.cfg.training, c.cfg.employer, c.cfg.population
+    n_opt = len(tr.courses) + 1  # the usual courses, then the micro-credential
+    staff = np.bincount(w.firm[w.firm >= 0], minlength=sm.n)  # people who left have no firm (-1)
+    firms = np.flatnonzero(sm.active & (staff > 0))
+    if len(firms) == 0:
+        return no_intents(c)
+    ev = firm_ev_share(c.ev_share(step), sm.ev_mult[firms])
+    need_max = np.minimum(1.0, emp.need_weight * ev)
+    best = np.full((len(firms), n_opt), -np.inf)
+    best[:, :-1] = _course_values(c, ev)
+    best[:, -1] = np.where(
+        sm.aware[firms], _mc_value(c, sm.trust[firms].astype(np.float64), need_max), -np.inf
+    )
+    bound = occasion_bound(c, staff[firms], best)
+    u = s.uniform("occasion", step, firms)
+    under = u < bound
+    cand, u, best, need_max = firms[under], u[under], best[under], need_max[under]
+    if len(cand) == 0:
+        return no_intents(c)
+
+    cw, cc, cp = _course_rows(world, c, s, step, cand)
+    nw, nm, nr, nprov, npos = _nominees(world, c, s, step, cand, idle_mask)
+    offer = concat_offers(
+        course_offers(c, cw, cc, sm.region[cand[cp]]), module_offers(world, c, nw, nm, nprov, nr)
+    )
+    option = np.concatenate([cc, np.full(len(nw), n_opt - 1, dtype=np.int64)])
+    pos = np.concatenate([cp, npos])
+    rpl = np.concatenate([np.zeros(len(cw), bool), nr])
+    group = pos * n_opt + option
+    n_groups = len(cand) * n_opt
+    wage = offer.hours * pop.wage_eur_per_hour
+    sponsored = np.ones(len(offer), dtype=bool)
+    day = c.day0(step)
+    q = funding.quote(world, c, offer, wage, day, sponsored)
+    # A firm leaves an instrument unclaimed for an option when it would pay less than claiming costs.
+    declined = np.zeros((n_groups, c.n_instruments), dtype=bool)
+    for k in range(c.n_instruments):
+        entry = _group_max(group, q.entry[:, k], n_groups)
+        declined[:, k] = (entry > 0) & (_group_sum(group, q.amount[:, k], n_groups) < entry)
+    if declined.any():
+        q = funding.quote(world, c, offer, wage, day, sponsored, declined=declined[group])
+    entry_cost = sum(_group_max(group, q.entry[:, k], n_groups) for k in range(c.n_instruments))
+    net = (_group_sum(group, offer.fee + wage - q.amount.sum(axis=1), n_groups) + entry_cost).reshape(
+        len(cand), n_opt
+    )
+    hours = _group_sum(group, offer.hours, n_groups).reshape(len(cand), n_opt)
+    has_rows = np.bincount(group, minlength=n_groups)[:n_groups].reshape(len(cand), n_opt) > 0
+
+    value = best.copy()
+    need = need_max * (emp.need_floor + (1.0 - emp.need_floor) * _lacking_first_gateway(world, cand))
+    value[:, -1] = np.where(sm.aware[cand], _mc_value(c, sm.trust[cand].astype(np.float64), need), -np.inf)
+    plan = sm.employees[cand] * pop.training_budget_eur_per_employee * sm.plan_mult[cand]
+    utility = option_utility(
+        value,
+        net,
+        plan[:, None],
+        sm.budget_left[cand][:, None],
+        hours,
+        (staff[cand] * pop.hours_per_year / 52.0)[:, None],
+        cost_weight=tr.cost_weight,
+        downtime_weight=tr.downtime_weight,
+        overrun_weight=tr.overrun_weight,
+    )
+    utility = np.where(has_rows, utility, -np.inf)
+    p = occasion_probability(tr.occasion_rate_per_year, staff[cand], tr.staff_elasticity, utility)
+    occurs = u < p
+    chosen = np.full(len(cand), -1, dtype=np.int64)
+    chosen[occurs] = choose_option(utility[occurs], s.uniform("occasion.option", step, cand[occurs]))
+    keep = chosen[pos] == option
+    return Intents(
+        offer.take(keep),
+        q.take(keep),
+        wage[keep],
+        sponsored[keep],
+        rpl[keep],
+        cand[pos[keep]].astype(np.int64),
+    )
