@@ -67,7 +67,14 @@ KPIS: tuple[KPI, ...] = (
         "ratio",
         "share",
         "max",
-        "women ÷ all enrolments since the start (target ≥ 0.10)",
+        "women ÷ all among distinct learners since the start (report L698: target ≥ 0.10)",
+    ),
+    KPI(
+        "women_enrolment_share",
+        "ratio",
+        "share",
+        "max",
+        "women ÷ all enrolments since the start (a learner enrolling in two modules counts twice)",
     ),
     KPI(
         "enrolment_to_credential_days",
@@ -434,7 +441,13 @@ def compute_kpis(
     women = np.bincount(
         enr["step"].to_numpy(), weights=worker_woman[enr["worker"].to_numpy()], minlength=steps
     )
-    out["women_share"] = _div(np.cumsum(women[:steps]), cum[Event.ENROLLED])
+    out["women_enrolment_share"] = _div(np.cumsum(women[:steps]), cum[Event.ENROLLED])
+    first = enr.drop_duplicates("worker")  # a learner counts once, from their first enrolment
+    learners = np.bincount(first["step"].to_numpy(), minlength=steps)[:steps]
+    women_learners = np.bincount(
+        first["step"].to_numpy(), weights=worker_woman[first["worker"].to_numpy()], minlength=steps
+    )[:steps]
+    out["women_share"] = _div(np.cumsum(women_learners), np.cumsum(learners))
 
     lag = _per_step(ev, (Event.ISSUED,), steps, "value")
     out["enrolment_to_credential_days"] = _div(_window(lag), _window(count[Event.ISSUED]))

@@ -105,3 +105,23 @@ def test_placement_by_gender_within_6_and_12_months():
     assert women["placement_6m_rate"][-1] == 1.0 and men["placement_6m_rate"][-1] == 0.0
     assert men["placement_12m_rate"][-1] == 0.5
     assert np.isnan(both["placement_6m_rate"][20])  # no 6-month window has closed by week 20
+
+
+def test_women_share_counts_distinct_learners_and_the_enrolment_share_counts_enrolments():
+    """L698 counts learners: a woman who enrols in two modules is one learner and two enrolments."""
+    woman = np.array([True, False, False, True, False])
+    rows = [
+        (Event.ENROLLED, 0, 1, {"worker": np.array([0, 1, 2])}),
+        (Event.ENROLLED, 4, 30, {"worker": np.array([0])}),  # the same woman, her next module
+        (Event.ENROLLED, 6, 44, {"worker": np.array([1, 3])}),
+    ]
+    ev = _log(rows)
+    table, whole = compute_kpis(ev, 8, 5, 2, woman, 1.0)
+    enrolled = ev[ev["kind"] == int(Event.ENROLLED)]
+    learners = enrolled["worker"].unique()
+    hand_count = woman[learners].sum() / len(learners)
+    assert np.isclose(table["women_share"].iloc[-1], hand_count) and np.isclose(hand_count, 2 / 4)
+    assert np.isclose(table["women_enrolment_share"].iloc[-1], 3 / 6)
+    assert np.isclose(table["women_share"].iloc[4], 1 / 3)  # step 4: worker 0 again, still 1 of 3 learners
+    assert np.isclose(table["women_enrolment_share"].iloc[4], 2 / 4)
+    assert np.isclose(whole["women_share"], 0.5)
