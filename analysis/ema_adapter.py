@@ -18,11 +18,11 @@ the run seed is derived from the run's identity (scenario hash, design point, re
     with SequentialEvaluator(model) as ev:
         experiments, outcomes = ev.perform_experiments(scenarios=50, policies=lever_policies(model.spec))
 
-**Undefined ratios.** A ratio KPI is ``NaN`` when its denominator is 0 (DESIGN §3: never 0, never
-dropped): ``women_share`` with no learner. Each such outcome ``k`` comes with ``k_undefined``, the
-number of replications in which it was undefined. EMA's feature scoring refuses ``NaN``, so
-``ema_model(spec, nan_fill=-1.0)`` puts a code in place of an outcome that no replication defines;
-see :func:`ema_model` for why the default keeps ``NaN``.
+**Undefined KPIs.** A ratio KPI (or a mean-age stock) is ``NaN`` when its denominator is 0
+(DESIGN §3: never 0, never dropped): ``women_share`` with no learner. Each such outcome ``k`` comes
+with ``k_undefined``, the number of replications in which it was undefined. EMA's feature scoring
+refuses ``NaN``, so ``ema_model(spec, nan_fill=-1.0)`` puts a code in place of an outcome that no
+replication defines; see :func:`ema_model` for why the default keeps ``NaN``.
 
 **PRIM.** Under pandas 3, EMA workbench 3.0's ``PrimBox.inspect()`` (styles ``"table"`` and
 ``"data"``) fails on any box that restricts a categorical factor such as the eligibility lever;
@@ -49,11 +49,13 @@ from model.kpis import KPIS
 from model.params import ScenarioError
 
 __all__ = [
+    "FilledMean",
     "McsimFunction",
     "ema_model",
     "fix_prim_inspect",
     "lever_policies",
     "uncertainty_scenarios",
+    "undefined_count",
     "undefined_name",
     "RESERVED_NAMES",
     "MAY_BE_UNDEFINED",
