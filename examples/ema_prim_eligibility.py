@@ -18,8 +18,17 @@ Run it from the repository root (needs ``pip install -e '.[ema]'``)::
     python examples/ema_prim_eligibility.py --jobs 4 --scenarios 200 --out results/prim
 
 It prints, per policy, the share of worlds in which the targets are met (a scorecard over the
-uncertainty space), then PRIM's box: the conditions under which the targets are met with high
-density, with coverage and density. ``experiments.csv`` and ``outcomes.csv`` go to ``--out``.
+uncertainty space); EMA's feature scores (extra trees: which factors move each KPI); then PRIM's
+box: the conditions under which the targets are met with high density, with coverage and density,
+read with EMA's own ``box.inspect()``. ``experiments.csv``, ``outcomes.csv`` and ``prim_box.png``
+(``box.inspect(style="graph")``) go to ``--out``.
+
+Two things the adapter does for EMA here. ``women_share`` and ``spend_per_credential_eur`` are
+undefined (NaN) in a world where nobody enrols or no credential is issued; EMA's feature scoring
+refuses NaN, so the model is built with ``nan_fill=UNDEFINED``: such an outcome holds the code
+-1, which no share or euro amount can be, and ``<kpi>_undefined`` counts the replications that
+left it undefined. And the eligibility lever is categorical, which breaks ``box.inspect()``
+under pandas 3 unless the adapter's ``fix_prim_inspect`` (applied by ``ema_model``) is in place.
 
 What it found when written (defaults; model at commit 1fd2d5d, before labour-market flows): the
 targets were met in 4 % of the 480 experiments, all under the rule that funds women and jobseekers
@@ -42,16 +51,17 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
-from analysis.ema_adapter import ema_model, lever_policies  # noqa: E402
+from analysis.ema_adapter import ema_model, fix_prim_inspect, lever_policies  # noqa: E402
 from analysis.sweep_spec import load_spec  # noqa: E402
 
 SPEC = HERE / "sweeps" / "fi_eligibility.yaml"
 WOMEN_TARGET = 0.10
+UNDEFINED = -1.0  # the code an outcome holds when no replication defines it (not a measurement)
 QUICK = {"population.workers": 300, "horizon_weeks": 52}
 
 
 def targets_met(outcomes: dict[str, np.ndarray], acceptance: float) -> np.ndarray:
-    """Experiments that meet both pilot targets (NaN counts as not met)."""
+    """Experiments that meet both pilot targets (undefined, or NaN for a refused run: not met)."""
     women = np.nan_to_num(outcomes["women_share"], nan=-1.0)
     accept = np.nan_to_num(outcomes["employer_acceptance_rate"], nan=-1.0)
     return (women >= WOMEN_TARGET) & (accept >= acceptance)
@@ -68,6 +78,19 @@ def scorecard(experiments: pd.DataFrame, met: np.ndarray, levers: list[str]) -> 
     )
 
 
+def feature_scores(experiments: pd.DataFrame, outcomes: dict[str, np.ndarray], kpis: list[str], seed: int):
+    """EMA's extra-trees feature scores of each KPI over the levers and uncertainties.
+
+    Experiments a scenario refused (NaN in every outcome) are left out: there is nothing to score.
+    """
+    from ema_workbench.analysis import feature_scoring
+
+    ran = np.isfinite(np.column_stack([outcomes[k] for k in kpis])).all(axis=1)
+    x = experiments.drop(columns=["policy", "model"])[ran]  # the policy name only repeats the levers
+    y = {k: outcomes[k][ran] for k in kpis}
+    return feature_scoring.get_feature_scores_all(x, y, random_state=seed).rename_axis("factor")
+
+
 def discover(experiments: pd.DataFrame, met: np.ndarray, min_coverage: float = 0.8):
     """PRIM on levers and uncertainties; returns the box (or None without contrast in ``met``).
 
@@ -76,6 +99,7 @@ def discover(experiments: pd.DataFrame, met: np.ndarray, min_coverage: float = 0
     """
     from ema_workbench.analysis import prim
 
+    fix_prim_inspect()  # box.inspect() with the categorical eligibility lever, under pandas 3
     if met.all() or not met.any():
         return None
     x = experiments.drop(columns=["scenario", "policy", "model"])
@@ -98,13 +122,10 @@ def trajectory(box) -> list[str]:
 
 
 def describe_box(box) -> list[str]:
-    """Readable limits of the selected box: restricted dimensions only."""
-    from ema_workbench.analysis.scenario_discovery_util import _determine_restricted_dims
-
-    lims = box.box_lims[box._cur_box]
+    """Readable limits of the selected box (EMA's ``inspect(style="data")``): restricted dimensions."""
+    _, limits = box.inspect(style="data")[0]
     lines = [f"coverage {box.coverage:.2f}, density {box.density:.2f}, mass {box.mass:.2f}"]
-    for dim in _determine_restricted_dims(lims, box.prim.box_init):
-        lo, hi = lims[dim].iloc[0], lims[dim].iloc[1]
+    for dim, (lo, hi) in limits.iloc[:, :2].iterrows():
         if isinstance(lo, set):
             lines.append(f"  {dim} in {sorted(map(str, lo))}")
         else:
@@ -128,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ema_logging.log_to_stderr(logging.WARNING)
     spec = load_spec(args.spec, QUICK if args.quick else None)
-    model = ema_model(spec)
+    model = ema_model(spec, nan_fill=UNDEFINED)
     policies = lever_policies(spec)
     evaluator = (
         MultiprocessingEvaluator(model, n_processes=args.jobs)
@@ -151,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     with pd.option_context("display.width", 200, "display.max_colwidth", 80):
         print(scorecard(experiments, met, levers).to_string(index=False))
+        print("\nFeature scores (extra trees; a column sums to 1; undefined KPIs scored as the code")
+        print(f"{UNDEFINED:g}, so 'defined or not' counts as variation):")
+        print(feature_scores(experiments, outcomes, list(spec.outcomes), args.seed).round(2).to_string())
     box = discover(experiments, met)
     if box is None:
         print("\nPRIM: the targets are met in all or none of the experiments; nothing to discover.")
@@ -162,9 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(describe_box(box)))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
+        if box is not None:
+            box.inspect(style="graph")[0].savefig(args.out / "prim_box.png", bbox_inches="tight")
         experiments.to_csv(args.out / "experiments.csv", index=False)
         pd.DataFrame(outcomes).assign(targets_met=met).to_csv(args.out / "outcomes.csv", index=False)
-        print(f"\nexperiments.csv and outcomes.csv in {args.out.resolve()}")
+        print(f"\nexperiments.csv, outcomes.csv (and prim_box.png with a box) in {args.out.resolve()}")
     return 0
 
 
