@@ -11,8 +11,8 @@ import yaml
 
 from analysis.sweep import SequentialExecutor, Sweep
 from analysis.sweep_spec import load_spec
-from tests.conftest import REPO
 from tests.analysis.test_sweep import write_spec
+from tests.conftest import REPO
 
 ema = pytest.importorskip("ema_workbench")
 from analysis.ema_adapter import ema_model, lever_policies, uncertainty_scenarios  # noqa: E402

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.cards import status
 from analysis.cli import main
-from analysis.report import report_from_dir, status
+from analysis.report import report_from_dir
 from analysis.targets import Target, time_to_target, weeks_to_target
 from model.api import simulate
 from model.events import COLUMNS, Event

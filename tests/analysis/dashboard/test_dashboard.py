@@ -8,22 +8,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from model.engines.mesa.app import (
-    PRESETS,
-    SUBSIDY_ID,
-    Levers,
-    apply_levers,
-    build_app,
-    compare,
-    policy_options,
-)
+from analysis.dashboard.app import build_app
+from analysis.dashboard.compare import compare
+from analysis.dashboard.levers import SUBSIDY_ID, Levers, apply_levers
+from analysis.dashboard.presets import policy_options, preset_path
 from model.params import ScenarioError, load_scenario
 
-PILOT = PRESETS["fi_pilot"][1]
+PILOT = preset_path("fi_pilot")
 
 
 def test_levers_become_a_validated_scenario():
-    cfg = load_scenario(PRESETS["fi"][1]).config
+    cfg = load_scenario(preset_path("fi")).config
     lv = Levers(
         fees_multiplier=0.5,
         subsidy_coverage=0.6,
@@ -44,7 +39,7 @@ def test_levers_become_a_validated_scenario():
 
 
 def test_preset_levers_read_back():
-    cfg = load_scenario(PRESETS["fi"][1]).config
+    cfg = load_scenario(preset_path("fi")).config
     assert apply_levers(cfg, Levers.of(cfg)) == cfg
 
 
