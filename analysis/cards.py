@@ -112,7 +112,7 @@ class Card:
     value: str
     interval: str
     status: str = ""
-    kpi: str = ""
+    kpi: str = ""  # on a scorecard card: its KPI and scenario, which the report marks its cell with
     scenario: str = ""
     change: str = ""  # the paired difference against the baseline with its interval, if any
     baseline: str = ""  # the baseline's value, if asked for
@@ -177,8 +177,6 @@ def difference_card(diff: pd.DataFrame | None, kpi: str, label: str) -> Card | N
         value=format_kpi(d["diff"], kpi, diff=True),
         interval=format_interval(d["lo"], d["hi"], kpi, diff=True),
         status=status(kpi, d["diff"], d["lo"], d["hi"], diff=True),
-        kpi=kpi,
-        scenario=label,
     )
 
 

@@ -6,8 +6,8 @@ terminal, the report and the dashboard without translating. Plain numbers (fitte
 losses, p-values, sensitivity indices) follow the same rules, without a unit.
 
 Rules, by size of the shown value: a million and more ``1.23 M``; 100 and more whole numbers with
-thousands separators ``12,345``; from 10 ``12.3``; from 1 ``1.23``; below 1 three significant
-digits ``0.0123``; zero ``0``. Differences carry a sign. Missing, infinite or NaN: ``n/a``.
+thousands separators ``12,345``; below 100 three significant digits (``12.3``, ``1.20``,
+``0.0500``); zero ``0``. Differences carry a sign. Missing, infinite or NaN: ``n/a``.
 """
 
 from __future__ import annotations
@@ -38,18 +38,15 @@ def _finite(x: object) -> float | None:
 
 
 def _magnitude(v: float) -> str:
-    a = abs(v)
+    if v == 0:
+        return "0"
+    shown = float(f"{v:.3g}")  # three significant digits decide the form: 99.96 shows as 100
+    a = abs(shown)
     if a >= 1e6:
         return f"{v / 1e6:,.2f} M"
     if a >= 100:
         return f"{v:,.0f}"
-    if a >= 10:
-        return f"{v:.1f}"
-    if a >= 1:
-        return f"{v:.2f}"
-    if a == 0:
-        return "0"
-    return f"{v:.3g}"
+    return f"{shown:#.3g}"  # trailing zeros kept: 12.3, 1.20, 0.0500
 
 
 def format_number(x: object, *, share: bool = False, diff: bool = False) -> str:

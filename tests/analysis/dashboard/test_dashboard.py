@@ -8,8 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from analysis.cards import STATUS_COLOUR, kpi_card
 from analysis.dashboard.app import build_app
-from analysis.dashboard.compare import compare
+from analysis.dashboard.compare import BASELINE, SCENARIO, compare
+from analysis.dashboard.layout import CARDS, results
 from analysis.dashboard.levers import SUBSIDY_ID, Levers, apply_levers
 from analysis.dashboard.presets import policy_options, preset_path
 from model.params import ScenarioError, load_scenario
@@ -78,3 +80,17 @@ def test_policy_options_and_app():
     assert app.layout is not None
     with pytest.raises(ValueError):
         build_app("nowhere")
+
+
+def test_cards_are_the_reports_cards():
+    cfg = load_scenario(PILOT).config
+    cmp = compare("fi_pilot", PILOT, replace(Levers.of(cfg), women_outreach=10.0), reps=2)
+    cards, charts, _ = results(cmp)
+    assert [c.id for c in cards] == [f"kpi-{n}" for n in CARDS] and len(charts) >= len(CARDS) - 1
+    for div in cards:
+        card = kpi_card(cmp.summary, cmp.diff, div.id.removeprefix("kpi-"), SCENARIO, baseline=BASELINE)
+        assert div.style["background"] == card.colour == STATUS_COLOUR[card.status]
+        assert div.className == f"kpi-card {card.status}"
+        texts = [child.children for child in div.children]
+        assert texts[1] == card.value and card.interval in texts[2]
+        assert texts[3] == f"baseline {card.baseline}" and texts[4] == f"change {card.change}"
