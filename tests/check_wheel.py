@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 #: What the build reads: the wheel must not need anything else from the checkout.
 SOURCES = ("pyproject.toml", "README.md", "model", "analysis", "scenarios", "data/samples")
-SMALL = ["--set", "population.workers=300", "--set", "population.smes=60", "--set", "horizon_weeks=52"]
+SMALL = ["--set", "population.workers=300", "--set", "horizon_weeks=52"]
 
 
 class CheckFailed(Exception):

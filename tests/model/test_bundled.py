@@ -52,7 +52,7 @@ def test_a_mistyped_name_lists_the_closest(tmp_path, monkeypatch):
 
 
 def test_the_function_interface_takes_a_name():
-    small = {"population.workers": 150, "population.smes": 30, "horizon_weeks": 8, "deadweight": False}
+    small = {"population.workers": 150, "horizon_weeks": 8, "deadweight": False}
     by_name = run({"scenario": "fi/south_savo_pilot", **small}, seed=3)
     by_path = run({"scenario": str(REPO / "scenarios" / "fi" / "south_savo_pilot.yaml"), **small}, seed=3)
     assert by_name == pytest.approx(by_path, nan_ok=True)
