@@ -53,18 +53,25 @@ class _Version(argparse.Action):
         parser.exit(message=f"mcsim {__version__}\n")
 
 
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Every error that is the user's to fix: printed as one message, exit code 2.
+#: Every error that is the user's to fix (printed as one message, exit code 2): module and class.
+_USER_ERRORS = (
+    ("model.params.loader", "ScenarioError"),
+    ("analysis.workshop", "WorkshopError"),
+    ("analysis.outputs", "OutputError"),
+    ("analysis.sweep_spec", "SpecError"),
+    ("analysis.sweep", "SweepError"),
+    ("analysis.calibration.errors", "StudyError"),
+)
 
-    Imported when an error is being handled, not at start: by then the command has imported them.
+
+def _is_user_error(exc: Exception) -> bool:
+    """Whether ``exc`` is the user's to fix.
+
+    Looked up among the modules already imported: an error whose module the command never imported
+    cannot have been raised, and importing it here would slow every error down.
     """
-    from analysis.calibration.errors import StudyError
-    from analysis.outputs import OutputError
-    from analysis.sweep import SpecError, SweepError
-    from analysis.workshop import WorkshopError
-    from model.params import ScenarioError
-
-    return (ScenarioError, WorkshopError, OutputError, UsageError, SpecError, SweepError, StudyError)
+    classes = [getattr(sys.modules[m], name) for m, name in _USER_ERRORS if m in sys.modules]
+    return isinstance(exc, (UsageError, *classes))
 
 
 def _load_all(paths: list[str], overrides: list[str]) -> list[LoadedScenario]:
@@ -523,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         print("mcsim: interrupted; finished results were left as they were", file=sys.stderr)
         return 130
     except Exception as exc:
-        if not isinstance(exc, _user_errors()):
+        if not _is_user_error(exc):
             raise
         print(f"mcsim: error: {exc}", file=sys.stderr)
         return 2
