@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-__all__ = ["bundled_names", "resolve_scenario", "samples_dir", "scenarios_dir"]
+__all__ = ["bundled_names", "bundled_scenario", "resolve_scenario", "samples_dir", "scenarios_dir"]
 
 _SUFFIXES = (".yaml", ".yml")
 
@@ -55,6 +55,13 @@ def _as_name(text: str) -> str:
     return name
 
 
+def bundled_scenario(name: str | Path) -> Path | None:
+    """The bundled scenario file called ``name`` (``fi/baseline`` or ``fi/baseline.yaml``), if any."""
+    name = _as_name(str(name))
+    candidate = scenarios_dir() / f"{name}.yaml"
+    return candidate if name and candidate.is_file() else None
+
+
 def resolve_scenario(arg: str | Path) -> Path:
     """The scenario file that ``arg`` means: an existing path, else the bundled scenario of that name.
 
@@ -64,16 +71,15 @@ def resolve_scenario(arg: str | Path) -> Path:
     path = Path(arg)
     if path.is_file():
         return path
-    name = _as_name(str(arg))
-    candidate = scenarios_dir() / f"{name}.yaml"
-    if name and candidate.is_file():
-        return candidate
+    bundled = bundled_scenario(arg)
+    if bundled is not None:
+        return bundled
     import difflib
 
     from model.params.loader import ScenarioError  # the error path only: the loader is heavy to import
 
     names = bundled_names()
-    close = difflib.get_close_matches(name, names, n=4, cutoff=0.6)
+    close = difflib.get_close_matches(_as_name(str(arg)), names, n=4, cutoff=0.6)
     if close:
         hint = "did you mean " + ", ".join(close) + "?"
     else:
