@@ -7,7 +7,7 @@ CANDIDATES := python3.13 python3.12 $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/
 PYTHON ?= $(shell for p in $(CANDIDATES); do \
   if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then command -v $$p || echo $$p; break; fi; done)
 
-.PHONY: demo test lint venv clean browser
+.PHONY: demo test lint venv clean browser wheel-check
 
 $(VENV)/.installed-%: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "mcsim needs Python >= 3.12 and none was found (tried: $(CANDIDATES)). Install one, or run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)" >&2; exit 1; fi
@@ -22,8 +22,13 @@ venv: $(VENV)/.installed-dev
 demo: $(VENV)/.installed-dev
 	$(VENV)/bin/mcsim demo
 
-test: $(VENV)/.installed-dev browser
+test: $(VENV)/.installed-dev browser wheel-check
 	$(VENV)/bin/python -m pytest -q
+
+# Build the wheel, install it in a fresh venv and run mcsim demo, validate, explain and dashboard from a
+# folder outside the checkout (about half a minute): the bundled scenarios must travel with the package.
+wheel-check: $(VENV)/.installed-dev
+	$(VENV)/bin/python tests/check_wheel.py
 
 # Browser tests and slide images use the distribution's Chromium (Playwright's own download needs a network
 # it may not have). Installed once, as root; without it those tests skip and say why.

@@ -2,6 +2,10 @@
 
 Why errors are caught here: a user mistake (a bad scenario key, an existing output folder) must give
 one clear message and a non-zero exit, never a traceback, and must never lose finished results.
+
+Why the imports sit inside the commands: ``mcsim --help`` and a mistyped option must answer at once,
+so building the parser imports nothing heavier than argparse; each command imports what it runs
+(SciPy, pandas, Plotly, Dash) when it runs (``tests/analysis/test_cli_startup.py`` checks).
 """
 
 from __future__ import annotations
@@ -12,59 +16,68 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
-import numpy as np
-import pandas as pd
-from tqdm import tqdm
-
-from analysis.calibration.commands import (
-    StudyError,
-    add_calibrate_arguments,
-    add_sensitivity_arguments,
-    calibrate_command,
-    sensitivity_command,
-)
-from analysis.experiment import Experiment
-from analysis.images import ImageError, write_images
+from analysis.calibration.commands import add_calibrate_arguments, add_sensitivity_arguments
+from analysis.dashboard.presets import PRESETS
 from analysis.options import add_overrides
-from analysis.outputs import OutputError, finish_out, manifest, prepare_out, write_results
-from analysis.report import workshop_title, write_report
-from analysis.sweep import SpecError, SweepError, sweep_command
-from analysis.targets import Target, resolve_targets, targets_from_meta, targets_to_meta
-from analysis.workshop import WorkshopError, expand_paths
-from model import __version__
-from model.kpis import KPI_NAMES
-from model.params import LoadedScenario, ScenarioError, load_scenario
 from model.params.provenance import Kind
-from model.params.tables import explain_leaf, rule_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analysis.experiment import Experiment
+    from analysis.targets import Target
+    from model.params import LoadedScenario
 
 __all__ = ["main"]
 
-_REPO = Path(__file__).resolve().parent.parent
-DEMO_WORKSHOP = _REPO / "scenarios" / "fi" / "workshop.yaml"
+#: The bundled workshop set ``mcsim demo`` compares.
+DEMO_WORKSHOP = "fi/workshop"
 
 
 class UsageError(ValueError):
     """A bad combination of command-line arguments."""
 
 
-def _fmt(x: float) -> str:
-    if not np.isfinite(x):
-        return "n/a"
-    a = abs(x)
-    if a >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if a >= 1e4:
-        return f"{x / 1e3:.1f}k"
-    if a >= 1000:
-        return f"{x:,.0f}"
-    if a >= 10:
-        return f"{x:.1f}"
-    return f"{x:.3f}"
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked for (importlib.metadata is slow)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        """Print the version and exit."""
+        from model import __version__
+
+        parser.exit(message=f"mcsim {__version__}\n")
+
+
+#: Every error that is the user's to fix (printed as one message, exit code 2): module and class.
+_USER_ERRORS = (
+    ("model.params.loader", "ScenarioError"),
+    ("analysis.workshop", "WorkshopError"),
+    ("analysis.outputs", "OutputError"),
+    ("analysis.sweep_spec", "SpecError"),
+    ("analysis.sweep", "SweepError"),
+    ("analysis.calibration.errors", "StudyError"),
+)
+
+
+def _is_user_error(exc: Exception) -> bool:
+    """Whether ``exc`` is the user's to fix.
+
+    Looked up among the modules already imported: an error whose module the command never imported
+    cannot have been raised, and importing it here would slow every error down.
+    """
+    classes = [getattr(sys.modules[m], name) for m, name in _USER_ERRORS if m in sys.modules]
+    return isinstance(exc, (UsageError, *classes))
 
 
 def _load_all(paths: list[str], overrides: list[str]) -> list[LoadedScenario]:
+    from analysis.workshop import expand_paths
+    from model.params import load_scenario
+
     return [load_scenario(p, overrides) for p in expand_paths(paths)]
 
 
@@ -112,6 +125,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def _explain_table(loaded: LoadedScenario, only: str | None = None) -> str:
+    from model.params.tables import explain_leaf, rule_for
+
     params = loaded.parameters()
     lines = [
         f"# {loaded.config.name}  ({loaded.path}, hash {loaded.hash})",
@@ -135,16 +150,24 @@ def _explain_table(loaded: LoadedScenario, only: str | None = None) -> str:
     return "\n".join(lines)
 
 
+_CELL = 30  # characters per scenario column: a difference of shares with its interval fits
+
+
 def _print_table(title: str, table: pd.DataFrame, value: str) -> None:
     """KPIs down, scenarios across: value [95 % interval] per cell."""
+    from analysis.numbers import format_estimate
+    from model.kpis import KPI_NAMES
+
+    diff = value == "diff"
     labels = list(dict.fromkeys(table["scenario"]))
     width = max(len(k) for k in KPI_NAMES)
-    print(f"\n{title:<{width}}  " + "  ".join(f"{lb[:26]:>26}" for lb in labels))
+    print(f"\n{title:<{width}}  " + "  ".join(f"{lb[:_CELL]:>{_CELL}}" for lb in labels))
     for kpi in KPI_NAMES:
         cells = []
         for lb in labels:
             row = table[(table["scenario"] == lb) & (table["kpi"] == kpi)].iloc[0]
-            cells.append(f"{_fmt(row[value])} [{_fmt(row['lo'])}, {_fmt(row['hi'])}]"[:26].rjust(26))
+            text = format_estimate(row[value], row["lo"], row["hi"], kpi, diff=diff)
+            cells.append(text[:_CELL].rjust(_CELL))
         print(f"{kpi:<{width}}  " + "  ".join(cells))
 
 
@@ -163,6 +186,12 @@ def _print_differences(tables: dict[str, pd.DataFrame]) -> None:
 
 
 def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
+    from tqdm import tqdm
+
+    from analysis.experiment import Experiment
+    from analysis.outputs import finish_out, manifest, prepare_out, write_results
+    from analysis.targets import resolve_targets, targets_to_meta
+
     if args.reps < 1:
         raise UsageError("--reps must be at least 1")
     if args.jobs < 1:
@@ -209,7 +238,10 @@ def _run_ensemble(
     args: argparse.Namespace, exp: Experiment, staging: Path, targets: dict[str, Target]
 ) -> dict:
     """Ensemble over the assumption ranges × seeds (chance and ignorance), into the results."""
+    from tqdm import tqdm
+
     from analysis.ensemble import Ensemble
+    from analysis.numbers import format_number
 
     if args.ensemble < 2:
         raise UsageError("--ensemble needs at least 2 members")
@@ -236,7 +268,7 @@ def _run_ensemble(
     for _, row in tables["ensemble_targets"].iterrows():
         print(
             f"  {row['scenario']}: {row['kpi']} {row['target']} in "
-            f"{row['share_of_worlds_met']:.0%} of plausible worlds"
+            f"{format_number(row['share_of_worlds_met'], share=True)} of plausible worlds"
         )
     return tables
 
@@ -245,6 +277,10 @@ def _workshop_outputs(
     args: argparse.Namespace, exp: Experiment, tables: dict, meta: dict, paths: list[str]
 ) -> None:
     """report.html and images, written after the results are safe in place."""
+    from analysis.images import ImageError, write_images
+    from analysis.report import workshop_title, write_report
+    from analysis.targets import targets_from_meta
+
     if getattr(args, "report", False):
         loaded = [r.loaded for r in exp.results]
         path = write_report(args.out, tables, meta, loaded, workshop_title(paths))
@@ -271,6 +307,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``mcsim validate``: check scenario files; one line per file, errors in full."""
+    from analysis.workshop import WorkshopError, expand_paths
+    from model.params import ScenarioError, load_scenario
+
     failed = 0
     for path in args.files:
         try:
@@ -288,6 +327,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """``mcsim explain``: every parameter with its value and provenance."""
+    from analysis.workshop import expand_paths
+    from model.params import load_scenario
+
     for p in expand_paths([args.scenario]):
         print(_explain_table(load_scenario(p, args.overrides), args.kind))
     return 0
@@ -295,6 +337,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_rerun(args: argparse.Namespace) -> int:
     """``mcsim rerun``: reproduce a run from its manifest (refuses if a scenario file changed)."""
+    from analysis.targets import targets_from_meta
+    from model.params import load_scenario
+
     try:
         meta = json.loads(Path(args.manifest).read_text(encoding="utf-8"))
         paths = [s["path"] for s in meta["scenarios"]]
@@ -328,13 +373,16 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``mcsim demo``: the bundled Finnish workshop comparison, into a new timestamped folder."""
+    from model.bundled import resolve_scenario
+
+    workshop = resolve_scenario(DEMO_WORKSHOP)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or (Path("results") / f"demo-{stamp}")
     ns = argparse.Namespace(
         reps=args.reps,
         seed=1,
         engine=args.engine,
-        overrides=[],
+        overrides=args.overrides,
         out=out,
         force=False,
         jobs=args.jobs,
@@ -345,10 +393,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         images=args.images,
     )
     print(
-        f"mcsim demo: comparing the scenarios of {DEMO_WORKSHOP.relative_to(_REPO)} "
-        f"({args.reps} replications each)"
+        f"mcsim demo: comparing the scenarios of the bundled {DEMO_WORKSHOP} ({workshop}), "
+        f"{args.reps} replications each"
     )
-    _execute(ns, [str(DEMO_WORKSHOP)])
+    _execute(ns, [str(workshop)])
     print(f"\nThe demo results are in {out.resolve()}: summary.csv, differences.csv, kpis.csv, manifest.json")
     print(f"Open the workshop report in any browser: {(out / 'report.html').resolve()}")
     return 0
@@ -356,22 +404,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``mcsim sweep``: a resumable design of experiments on local processes or Dask."""
+    from analysis.sweep import sweep_command
+
     return sweep_command(args.spec, args.out, args.executor, args.scheduler, args.jobs, args.retry_failed)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``mcsim calibrate``: fit parameters to targets (simulated moments or ABC-SMC)."""
+    from analysis.calibration.commands import calibrate_command
+
     return calibrate_command(args)
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``mcsim sensitivity``: Morris screening or Sobol indices of KPIs over parameters."""
+    from analysis.calibration.commands import sensitivity_command
+
     return sensitivity_command(args)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """``mcsim dashboard``: the live workshop dashboard (levers against a pinned baseline) in the browser."""
-    from model.engines.mesa.app import serve  # only this command needs the web framework
+    from analysis.dashboard.app import serve  # only this command needs the web framework
 
     try:
         serve(args.host, args.port, args.preset, args.reps)
@@ -380,14 +434,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+_SCENARIO_HELP = "scenario YAML file, or a bundled scenario by name (e.g. fi/baseline)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(prog="mcsim", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"mcsim {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run replications of one scenario")
-    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("scenario", help=_SCENARIO_HELP)
     _add_common(p)
     p.set_defaults(func=cmd_run)
 
@@ -395,18 +452,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "scenarios",
         nargs="+",
-        help="scenario files, or a workshop file listing them; the first is the baseline",
+        help="scenarios (files or bundled names), or a workshop set listing them; the first is the baseline",
     )
     _add_common(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("validate", help="check scenario files and report every problem")
-    p.add_argument("files", nargs="+")
+    p.add_argument("files", nargs="+", help="scenario files, bundled names or workshop sets")
     add_overrides(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("explain", help="list every parameter with its value and provenance")
-    p.add_argument("scenario")
+    p.add_argument("scenario", help=_SCENARIO_HELP)
     add_overrides(p)
     p.add_argument(
         "--kind",
@@ -447,12 +504,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["auto", "mesa", "vector"], default="auto")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--images", action="store_true", help="also write PNG/SVG of the main charts")
+    add_overrides(p, "override a value in every demo scenario, e.g. --set population.workers=300")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("dashboard", help="live workshop dashboard: move levers, see KPIs against a baseline")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
-    p.add_argument("--preset", choices=["fi", "es", "pt", "fi_pilot"], default="fi", help="preset at start")
+    p.add_argument("--preset", choices=list(PRESETS), default="fi", help="preset at start")
     p.add_argument(
         "--reps", type=int, default=5, choices=range(3, 11), metavar="3..10", help="replications at start"
     )
@@ -465,15 +523,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, WorkshopError, OutputError, UsageError, SpecError, SweepError, StudyError) as exc:
-        print(f"mcsim: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
         print("mcsim: interrupted; finished results were left as they were", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
+        print(f"mcsim: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

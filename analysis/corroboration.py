@@ -8,6 +8,8 @@ count micro-credential training only, where the public ones count all training, 
 is a check of orders of magnitude and of the size gradient, reported whatever the result.
 
     python -m analysis.corroboration [--reps 5] [--out docs/corroboration.md]
+
+The country baselines are the bundled ones (``es/baseline``, ...), so it runs from any folder.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.experiment import rep_seed
+from analysis.numbers import format_number
 from model.compiled import BANDS, compile_scenario
 from model.engines import run_engine
 from model.events import Event
 from model.params import load_scenario
 
 __all__ = ["firm_year_shares", "corroboration_table", "main"]
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def firm_year_shares(
@@ -55,7 +56,7 @@ def firm_year_shares(
     return pd.DataFrame(rows).groupby("band", sort=False)["share"].mean()
 
 
-def _runs(path: Path, reps: int, overrides: list[str]):
+def _runs(path: str | Path, reps: int, overrides: list[str]):
     cfg = load_scenario(path, overrides).config
     c = compile_scenario(cfg)
     for r in range(reps):
@@ -71,7 +72,7 @@ def corroboration_table(reps: int = 5) -> pd.DataFrame:
     """The held-out comparison table (model mean over replications vs public figure)."""
     rows = []
     no_flows = ["flows.enabled=false"]  # firms keep their identity for year-by-year shares
-    es = list(_runs(REPO / "scenarios/es/baseline.yaml", reps, no_flows))
+    es = list(_runs("es/baseline", reps, no_flows))
     credit = next(i.index for i in es[0][0].instruments if i.kind == "training_credit")
     public = {"1-5": "16 % (1-9 employees)", "6-9": "16 % (1-9 employees)", "10-49": "51 %", "50-249": "82 %"}
     for name, label in public.items():
@@ -98,7 +99,7 @@ def corroboration_table(reps: int = 5) -> pd.DataFrame:
         ("es", "73.2 %", "public-facts §8 (CVTS 2020, ES)"),
         ("fi", "90.8 % (NACE 45, 2015)", "public-facts §8 (CVTS 2015, FI)"),
     ):
-        runs = es if country == "es" else list(_runs(REPO / "scenarios/fi/baseline.yaml", reps, no_flows))
+        runs = es if country == "es" else list(_runs("fi/baseline", reps, no_flows))
         vals, vals_s = [], []
         for _, r, s in runs:
             big = r.population["firm.size_band"] >= 2
@@ -120,7 +121,7 @@ def corroboration_table(reps: int = 5) -> pd.DataFrame:
                 "model (firms with simulated staff)": float(np.mean(vals_s)),
             }
         )
-    pt = list(_runs(REPO / "scenarios/pt/baseline.yaml", reps, no_flows))
+    pt = list(_runs("pt/baseline", reps, no_flows))
     vals, vals_s = [], []
     for _, r, s in pt:
         band = np.zeros_like(r.population["firm.size_band"])
@@ -142,12 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     """Compute the table and write it as Markdown."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--out", type=Path, default=REPO / "docs" / "corroboration.md")
+    ap.add_argument("--out", type=Path, default=Path("corroboration.md"), help="Markdown file to write")
     args = ap.parse_args(argv)
     table = corroboration_table(args.reps)
     fmt = table.copy()
     for col in ("model (all firms)", "model (firms with simulated staff)"):
-        fmt[col] = fmt[col].map(lambda v: "n/a" if not np.isfinite(v) else f"{100 * v:.1f} %")
+        fmt[col] = fmt[col].map(lambda v: format_number(v, share=True))
     lines = ["| " + " | ".join(fmt.columns) + " |", "|" + "---|" * len(fmt.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in fmt.itertuples(index=False)]
     args.out.write_text(

@@ -9,10 +9,9 @@ slide images (``analysis.images``) draw the same charts.
 
 Colours: a KPI with a target is coloured against it — the evidence states one (at least 10 % women
 among learners, report L698) and ``--target`` adds a workshop's or funder's own, kept in the
-manifest so a rebuilt report uses the same. Every other KPI is coloured by its declared direction
-(``KPI.direction``) relative to the baseline: green when the 95 % interval of the paired difference
-lies on the better side of zero, red when on the worse side, grey when the interval includes zero.
-The report says so in words.
+manifest so a rebuilt report uses the same; every other KPI by its direction relative to the
+baseline. The rule, the colour table and the cells are ``analysis.cards``, shared with the
+dashboard; numbers are written by ``analysis.numbers``. The report says the rule in words.
 """
 
 from __future__ import annotations
@@ -31,6 +30,17 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 from scipy import stats
 
+from analysis.cards import (
+    STATUS_COLOUR,
+    STATUS_LEGEND,
+    Card,
+    card_cell,
+    difference_card,
+    kpi_card,
+    possible,
+    status,
+)
+from analysis.numbers import NA, format_interval, format_kpi, format_number, is_share
 from analysis.targets import TARGETS, Target, targets_from_meta
 from model.kpis import FUNNEL, KPI, KPIS
 from model.params import LoadedScenario
@@ -41,9 +51,6 @@ __all__ = [
     "HEADLINE",
     "kpi_title",
     "axis_label",
-    "format_value",
-    "status",
-    "possible",
     "band_table",
     "trajectory_figure",
     "difference_figure",
@@ -128,15 +135,6 @@ _GROUPS = (
 )
 
 _PALETTE = ("#333333", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
-_STATUS_COLOUR = {
-    "better": "#cdebd3",
-    "worse": "#f6d0d3",
-    "unclear": "#eeeeee",
-    "meets": "#cdebd3",
-    "misses": "#f6d0d3",
-    "uncertain": "#fbeebc",
-    "": "#ffffff",
-}
 
 
 # -- labels and numbers -----------------------------------------------------------------------------
@@ -146,13 +144,8 @@ def kpi_title(name: str) -> str:
     return _TITLES.get(name) or (k.description[:1].upper() + k.description[1:] if k else name)
 
 
-def _is_share(name: str) -> bool:
-    k = _KPI.get(name)
-    return bool(k and k.unit == "share")
-
-
 def _scale(name: str) -> float:
-    return 100.0 if _is_share(name) else 1.0
+    return 100.0 if is_share(name) else 1.0
 
 
 def axis_label(name: str, *, diff: bool = False, cumulative: bool = False) -> str:
@@ -167,62 +160,8 @@ def axis_label(name: str, *, diff: bool = False, cumulative: bool = False) -> st
     return f"{what} ({unit})".strip() if what else f"{unit}"
 
 
-def format_value(x: float, name: str = "", diff: bool = False) -> str:
-    """A KPI value for people: shares in %, differences of shares in percentage points."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    x = x * _scale(name)
-    sign = "+" if diff and x > 0 else ""
-    a = abs(x)
-    if a >= 1e6:
-        s = f"{x / 1e6:,.2f} M"
-    elif a >= 1e4:
-        s = f"{x:,.0f}"
-    elif a >= 100:
-        s = f"{x:,.0f}"
-    elif a >= 10:
-        s = f"{x:.1f}"
-    else:
-        s = f"{x:.2f}"
-    suffix = (" pp" if diff else " %") if _is_share(name) else ""
-    return f"{sign}{s}{suffix}"
-
-
-_num = format_value
-
-
 def _esc(x: Any) -> str:
     return html.escape(str(x))
-
-
-# -- colours ----------------------------------------------------------------------------------------
-def status(
-    kpi: str, mean: float, lo: float, hi: float, *, diff: bool, targets: Mapping[str, Target] = TARGETS
-) -> str:
-    """Colour class of a cell.
-
-    For a KPI with a target (``diff=False``, the scenario's own value): ``meets`` when the whole
-    95 % interval meets it, ``misses`` when none of it does, ``uncertain`` otherwise. For a paired
-    difference against the baseline (``diff=True``): ``better``/``worse`` by the KPI's direction
-    when the interval excludes zero, ``unclear`` when it includes zero, ``""`` for info KPIs.
-    """
-    if not diff:
-        t = targets.get(kpi)
-        if t is None or not np.isfinite(mean):
-            return ""
-        lo_, hi_ = (lo, hi) if np.isfinite(lo) and np.isfinite(hi) else (mean, mean)
-        if t.met(lo_) and t.met(hi_):
-            return "meets"
-        if not t.met(lo_) and not t.met(hi_):
-            return "misses"
-        return "uncertain"
-    k = _KPI.get(kpi)
-    if k is None or k.direction == "info" or not np.isfinite(mean):
-        return ""
-    if not (np.isfinite(lo) and np.isfinite(hi)) or (lo <= 0 <= hi):
-        return "unclear"
-    up = lo > 0
-    return "better" if up == (k.direction == "max") else "worse"
 
 
 # -- tables from the results ------------------------------------------------------------------------
@@ -252,7 +191,7 @@ def band_table(kpis: pd.DataFrame, name: str) -> pd.DataFrame:
         t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
         half = t * out["std"].to_numpy(float) / np.sqrt(n)
     # every KPI is non-negative and shares are at most 1: a band never leaves what is possible
-    top = 1.0 if _is_share(name) else np.inf
+    top = 1.0 if is_share(name) else np.inf
     out["lo"] = np.clip(out["mean"] - half, 0.0, top)
     out["hi"] = np.clip(out["mean"] + half, 0.0, top)
     return out
@@ -333,7 +272,8 @@ def _target_line(fig: go.Figure, name: str, targets: Mapping[str, Target]) -> No
         fig.add_hline(
             y=t.value * _scale(name),
             line={"dash": "dash", "color": "#2ca02c"},
-            annotation_text=f"target {t.op.replace('>=', '≥').replace('<=', '≤')} {_num(t.value, name)}",
+            annotation_text=f"target {t.op.replace('>=', '≥').replace('<=', '≤')} "
+            f"{format_kpi(t.value, name)}",
             annotation_position="top left",
         )
 
@@ -529,15 +469,15 @@ def _ensemble_html(tables: Mapping[str, pd.DataFrame]) -> str:
         )
     rows = "".join(
         f"<tr><td>{_esc(r.scenario)}</td><td>{_esc(kpi_title(r.kpi))} {_esc(r.target)}</td>"
-        f"<td class='num'>{100 * r.share_of_worlds_met:.0f} %</td></tr>"
+        f"<td class='num'>{format_number(r.share_of_worlds_met, share=True)}</td></tr>"
         for r in targets.itertuples()
     )
     key = ["employer_acceptance_rate", "women_share", "enrolments", "spend_per_credential_eur"]
     band_rows = "".join(
         f"<tr><td>{_esc(r.scenario)}</td><td>{_esc(kpi_title(r.kpi))}</td>"
-        f"<td class='num'>{_esc(format_value(r.q05, r.kpi))}</td>"
-        f"<td class='num'>{_esc(format_value(r.median, r.kpi))}</td>"
-        f"<td class='num'>{_esc(format_value(r.q95, r.kpi))}</td></tr>"
+        f"<td class='num'>{_esc(format_kpi(r.q05, r.kpi))}</td>"
+        f"<td class='num'>{_esc(format_kpi(r.median, r.kpi))}</td>"
+        f"<td class='num'>{_esc(format_kpi(r.q95, r.kpi))}</td></tr>"
         for r in bands[bands["kpi"].isin(key)].itertuples()
     )
     ranking = tables.get("ensemble_ranking")
@@ -546,8 +486,8 @@ def _ensemble_html(tables: Mapping[str, pd.DataFrame]) -> str:
         top = ranking[ranking["kpi"].isin(key)]
         ranked = "".join(
             f"<tr><td>{_esc(kpi_title(r.kpi))}</td><td>{_esc(r.scenario)}</td>"
-            f"<td class='num'>{100 * r.share_best:.0f} %</td><td class='num'>"
-            f"{_esc(format_value(r.mean_regret, r.kpi))}</td></tr>"
+            f"<td class='num'>{format_number(r.share_best, share=True)}</td><td class='num'>"
+            f"{_esc(format_kpi(r.mean_regret, r.kpi))}</td></tr>"
             for r in top.itertuples()
         )
         ranked = (
@@ -590,28 +530,18 @@ def scorecard_figure(
 ) -> go.Figure:
     """The scorecard as a coloured grid (for slides): KPIs × scenarios, mean and interval."""
     labels = _labels(summary)
+    colours = list(dict.fromkeys(STATUS_COLOUR.values()))  # one heatmap level per card colour
     z, text = [], []
-    codes = {"": 0, "unclear": 1, "uncertain": 2, "better": 3, "meets": 3, "worse": 4, "misses": 4}
     for name in names:
         row_z, row_t = [], []
         for label in labels:
-            st, cell = _cell(summary, diff, name, label, targets)
-            row_z.append(codes[st])
-            row_t.append(cell.replace("\n", "<br>"))
+            card = kpi_card(summary, diff, name, label, targets) or Card(NA, "")
+            row_z.append(colours.index(card.colour))
+            row_t.append(f"{card.value}<br>{card.interval}")
         z.append(row_z)
         text.append(row_t)
-    scale = [
-        [0.0, "#ffffff"],
-        [0.2, "#ffffff"],
-        [0.2, "#eeeeee"],
-        [0.4, "#eeeeee"],
-        [0.4, "#fbeebc"],
-        [0.6, "#fbeebc"],
-        [0.6, "#cdebd3"],
-        [0.8, "#cdebd3"],
-        [0.8, "#f6d0d3"],
-        [1.0, "#f6d0d3"],
-    ]
+    n = len(colours)  # level i sits at i / (n - 1): inside the band [i / n, (i + 1) / n]
+    scale = [[(i + edge) / n, c] for i, c in enumerate(colours) for edge in (0, 1)]
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -621,7 +551,7 @@ def scorecard_figure(
             texttemplate="%{text}",
             colorscale=scale,
             zmin=0,
-            zmax=4,
+            zmax=n - 1,
             showscale=False,
             xgap=2,
             ygap=2,
@@ -631,40 +561,6 @@ def scorecard_figure(
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(side="top")
     return _layout(fig, "Scorecard: mean [95 % interval] per scenario", "", "", height=140 + 70 * len(names))
-
-
-def possible(name: str, lo: float, hi: float) -> tuple[float, float]:
-    """An interval of a KPI's mean cut to what the KPI can be (never below 0; shares at most 100 %).
-
-    With few replications a t-interval can reach past those limits, which reads as nonsense.
-    """
-    top = 1.0 if _is_share(name) else np.inf
-    return (
-        float(np.clip(lo, 0.0, top)) if np.isfinite(lo) else lo,
-        float(np.clip(hi, 0.0, top)) if np.isfinite(hi) else hi,
-    )
-
-
-# -- scorecard cells --------------------------------------------------------------------------------
-def _row(table: pd.DataFrame, label: str, name: str, col: str = "scenario") -> pd.Series | None:
-    r = table[(table[col] == label) & (table["kpi"] == name)]
-    return r.iloc[0] if len(r) else None
-
-
-def _cell(
-    summary: pd.DataFrame, diff: pd.DataFrame | None, name: str, label: str, targets: Mapping[str, Target]
-) -> tuple[str, str]:
-    r = _row(summary, label, name)
-    if r is None:
-        return "", "n/a"
-    lo, hi = possible(name, r["lo"], r["hi"])
-    text = f"{_num(r['mean'], name)}\n[{_num(lo, name)}, {_num(hi, name)}]"
-    st = status(name, r["mean"], lo, hi, diff=False, targets=targets)
-    if not st and diff is not None:
-        d = _row(diff, label, name)
-        if d is not None:
-            st = status(name, d["diff"], d["lo"], d["hi"], diff=True)
-    return st, text
 
 
 # -- parameters -------------------------------------------------------------------------------------
@@ -733,18 +629,6 @@ def _grouped(names: Sequence[str]) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _ci(lo: float, hi: float, name: str, diff: bool = False) -> str:
-    return f"[{_num(lo, name, diff)}, {_num(hi, name, diff)}]"
-
-
-def _numcell(value: str, ci: str, st: str = "", attrs: str = "", note: str = "") -> str:
-    more = f'<br><small class="worlds">{_esc(note)}</small>' if note else ""
-    return (
-        f'<td class="num {st}" style="background:{_STATUS_COLOUR[st]}"{attrs}>'
-        f"<b>{_esc(value)}</b><br><small>{_esc(ci)}</small>{more}</td>"
-    )
-
-
 _BETTER = {"max": "higher is better", "min": "lower is better", "info": "for information"}
 
 
@@ -778,33 +662,18 @@ def _scorecard_html(
             k = _KPI[name]
             cells = []
             for label in labels:
-                st, text = _cell(summary, diff, name, label, targets)
-                mean, ci = text.split("\n")
-                tip = ""
-                d = _row(diff, label, name) if diff is not None else None
-                if d is not None:
-                    change = _num(d["diff"], name, True)
-                    tip = f"change against baseline: {change} {_ci(d['lo'], d['hi'], name, True)}"
-                attrs = f' title="{_esc(tip)}" data-kpi="{_esc(name)}" data-scenario="{_esc(label)}"'
+                card = kpi_card(summary, diff, name, label, targets) or Card(NA, "", kpi=name, scenario=label)
                 share = met.get((label, name))
                 ok = share is not None and np.isfinite(share)
-                note = f"meets it in {share:.0%} of plausible worlds" if ok else ""
-                cells.append(_numcell(mean, ci, st, attrs, note))
+                note = f"meets it in {format_number(share, share=True)} of plausible worlds" if ok else ""
+                cells.append(card_cell(card, note))
             target = targets.get(name)
             extra = f"<br><small>target: {_esc(target.text)}</small>" if target else ""
             rows.append(
                 f"<tr><td>{_esc(kpi_title(name))} <small>({_esc(axis_label(name))}; {_esc(name)}, "
                 f"{_esc(k.kind)}, {_BETTER[k.direction]})</small>{extra}</td>{''.join(cells)}</tr>"
             )
-    legend = "".join(
-        f'<span style="background:{_STATUS_COLOUR[s]}">{t}</span>'
-        for s, t in (
-            ("meets", "meets the target / better than baseline"),
-            ("uncertain", "interval straddles the target"),
-            ("misses", "misses the target / worse than baseline"),
-            ("unclear", "no clear difference from baseline"),
-        )
-    )
+    legend = "".join(f'<span style="background:{STATUS_COLOUR[s]}">{t}</span>' for s, t in STATUS_LEGEND)
     return (
         '<div class="note">Each cell: mean over the replications and, below, the 95 % interval of that mean. '
         "Stocks are read at the horizon, flows are totals over the horizon, ratios are whole-run ratios; "
@@ -830,12 +699,8 @@ def _differences_html(diff: pd.DataFrame, names: Sequence[str]) -> str:
     for name in names:
         cells = []
         for label in labels:
-            d = _row(diff, label, name)
-            if d is None:
-                cells.append("<td>n/a</td>")
-                continue
-            st = status(name, d["diff"], d["lo"], d["hi"], diff=True)
-            cells.append(_numcell(_num(d["diff"], name, True), _ci(d["lo"], d["hi"], name, True), st))
+            card = difference_card(diff, name, label)
+            cells.append(card_cell(card) if card else f"<td>{NA}</td>")
         rows.append(
             f"<tr><td>{_esc(kpi_title(name))} <small>({_esc(name)})</small></td>{''.join(cells)}</tr>"
         )
@@ -879,8 +744,8 @@ def _funders_html(tables: Mapping[str, pd.DataFrame]) -> str:
                     )
                     continue
                 name = x if x in _KPI else ""
-                ci = _ci(r.get("lo", np.nan), r.get("hi", np.nan), name)
-                cells.append(_numcell(_num(r["mean"], name), ci))
+                ci = format_interval(r.get("lo", np.nan), r.get("hi", np.nan), name)
+                cells.append(card_cell(Card(format_kpi(r["mean"], name), ci)))
             rows.append(f"<tr><td>{_esc(scen)}</td><td>{_esc(instr)}</td>{''.join(cells)}</tr>")
         parts.append(
             "<h3>Per funding instrument (funders.csv)</h3>"
@@ -931,10 +796,10 @@ def _funnel_html(tables: Mapping[str, pd.DataFrame], targets: Mapping[str, Targe
             for stage in FUNNEL:
                 r = g.loc[stage]
                 conv = r.get("share_of_previous", np.nan)
-                ci = f"[{r['lo']:,.0f}, {r['hi']:,.0f}]" + (
-                    f" · {conv:.0%} of previous" if np.isfinite(conv) else ""
+                ci = format_interval(r["lo"], r["hi"]) + (
+                    f" · {format_number(conv, share=True)} of previous" if np.isfinite(conv) else ""
                 )
-                cells.append(_numcell(f"{r['mean']:,.0f}", ci))
+                cells.append(card_cell(Card(format_number(r["mean"]), ci)))
             rows.append(f"<tr><td>{_esc(label)}</td>{''.join(cells)}</tr>")
         parts.append(
             '<p class="note">Distinct people who reach each stage at some time in the run, at the scale of '
@@ -956,7 +821,8 @@ def _funnel_html(tables: Mapping[str, pd.DataFrame], targets: Mapping[str, Targe
                 when = "not within the run"
             rows.append(
                 f"<tr><td>{_esc(r['scenario'])}</td><td>{_esc(what)}</td>"
-                f'<td class="num">{r["reached_share"]:.0%} of {int(r["runs"])}</td><td>{_esc(when)}</td></tr>'
+                f'<td class="num">{format_number(r["reached_share"], share=True)} of {int(r["runs"])}</td>'
+                f"<td>{_esc(when)}</td></tr>"
             )
         parts.append(
             "<h3>Time to target</h3>"
@@ -997,7 +863,7 @@ def _assumptions_html(meta: Mapping[str, Any]) -> str:
     rows = []
     for s in meta.get("scenarios", []):
         a, p = s.get("assumptions"), s.get("parameters")
-        share = f"{100 * a / p:.0f} %" if a is not None and p else "n/a"
+        share = format_number(a / p, share=True) if a is not None and p else NA
         rows.append(
             f"<tr><td>{_esc(s.get('label', ''))}</td><td class='num'>{_esc(a)}</td>"
             f"<td class='num'>{_esc(p)}</td><td class='num'>{share}</td></tr>"
@@ -1219,14 +1085,16 @@ def _reload(meta: Mapping[str, Any]) -> list[LoadedScenario] | None:
 
 
 def workshop_title(paths: Sequence[str | Path]) -> str | None:
-    """The title of a workshop file when the comparison was given as one, else None."""
+    """The title of a workshop set (a file or a bundled name) when the comparison was given as one."""
     from analysis.workshop import WorkshopError, read_workshop
+    from model.bundled import resolve_scenario
+    from model.params import ScenarioError
 
-    if len(paths) != 1 or not Path(paths[0]).is_file():
+    if len(paths) != 1:
         return None
     try:
-        ws = read_workshop(Path(paths[0]))
-    except WorkshopError:
+        ws = read_workshop(resolve_scenario(paths[0]))
+    except (WorkshopError, ScenarioError):
         return None
     return ws[0] if ws else None
 

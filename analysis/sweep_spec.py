@@ -5,7 +5,7 @@ first run, and re-read identically when a killed sweep is restarted. A SPEC is Y
 vocabulary of EMA workbench (STYLE.md): *levers* are policy instruments, *uncertainties* are
 behavioural parameters, *outcomes* are KPIs. Every factor is a dotted key, as for ``--set``::
 
-    scenario: ../../scenarios/fi/ca_fund.yaml     # relative to this file
+    scenario: ../../scenarios/fi/ca_fund.yaml     # relative to this file, or a bundled name: fi/ca_fund
     replications: 2
     seed: 1
     set: {population.workers: 2000}               # constants for every run
@@ -44,6 +44,7 @@ import numpy as np
 import yaml
 from scipy.stats import qmc
 
+from model.bundled import bundled_scenario
 from model.kpis import KPI_NAMES
 from model.params import LoadedScenario, ScenarioError, load_scenario, override_text
 from model.streams import derive_seed
@@ -423,10 +424,15 @@ def load_spec(path: str | Path, set_values: dict[str, Any] | None = None) -> Swe
     _unknown(ctx, "", raw, _TOP_KEYS)
     scen = raw.get("scenario")
     if not isinstance(scen, str) or not scen:
-        raise ctx.error("scenario", "required: the base scenario file, relative to the SPEC")
+        raise ctx.error("scenario", "required: a scenario file relative to the SPEC, or a bundled name")
     scenario = (path.parent / scen).resolve()
     if not scenario.is_file():
-        raise ctx.error("scenario", f"'{scen}' does not exist (looked for {scenario})")
+        bundled = bundled_scenario(scen)
+        if bundled is None:
+            raise ctx.error(
+                "scenario", f"'{scen}' does not exist (looked for {scenario}) and is no bundled scenario"
+            )
+        scenario = bundled.resolve()
 
     constants_raw = raw.get("set") or {}
     if not isinstance(constants_raw, dict):

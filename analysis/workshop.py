@@ -5,6 +5,9 @@ Layout::
     workshop:
       title: "Finland: funding routes and moderation"
       scenarios: [baseline.yaml, ca_fund.yaml, ...]   # relative to this file
+
+Relative to the file, so a bundled set (``mcsim compare fi/workshop``) lists bundled scenarios from
+wherever mcsim is installed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+
+from model.bundled import resolve_scenario
 
 __all__ = ["WorkshopError", "expand_paths", "read_workshop"]
 
@@ -45,11 +50,15 @@ def read_workshop(path: Path) -> tuple[str, list[Path]] | None:
     return str(ws.get("title", path.stem)), paths
 
 
-def expand_paths(paths: list[str]) -> list[Path]:
-    """Replace workshop files by the scenarios they list."""
+def expand_paths(paths: list[str | Path]) -> list[Path]:
+    """Resolve scenario arguments (files or bundled names) and replace workshop sets by what they list.
+
+    Raises:
+        ScenarioError: An argument is neither a file nor a bundled name.
+    """
     out: list[Path] = []
     for p in paths:
-        path = Path(p)
-        ws = read_workshop(path) if path.is_file() else None
+        path = resolve_scenario(p)
+        ws = read_workshop(path)
         out.extend(ws[1] if ws else [path])
     return out

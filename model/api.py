@@ -106,7 +106,9 @@ def simulate(
 
 
 def run(params: dict, seed: int) -> dict[str, float]:
-    """Function interface: ``params`` holds ``scenario`` (a path) and dotted overrides.
+    """Function interface: ``params`` holds ``scenario`` and dotted overrides.
+
+    ``scenario`` is a scenario file or a bundled scenario's name, such as ``fi/baseline``.
 
     Optional keys ``engine`` (default ``vector``) and ``deadweight`` (default True) are read too.
     Returns the whole-run KPI values.

@@ -13,14 +13,12 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import math
 import sys
 import time
 from pathlib import Path
 
 from analysis.calibration.errors import StudyError
 from analysis.options import add_overrides
-from analysis.outputs import versions
 
 __all__ = [
     "StudyError",
@@ -34,7 +32,9 @@ _DEPS = ("numpy", "scipy", "pandas", "SALib", "pyabc", "mesa")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scenario", required=True, help="scenario YAML file (a country preset or a variant)")
+    p.add_argument(
+        "--scenario", required=True, help="scenario YAML file or bundled name (a country preset or a variant)"
+    )
     p.add_argument("--params", type=Path, help="parameter file (YAML or CSV): which parameters, which bounds")
     p.add_argument(
         "--param",
@@ -119,12 +119,6 @@ def _bar(desc: str, total: int | None = None):
     return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, disable=None)
 
 
-def _fmt(x: float) -> str:
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    return f"{x:.4g}"
-
-
 def calibrate_command(args: argparse.Namespace) -> int:
     """``mcsim calibrate``: fit parameters to targets; write the fit, diagnostics, plot and preset."""
     import pandas as pd
@@ -132,7 +126,8 @@ def calibrate_command(args: argparse.Namespace) -> int:
     from analysis.calibration.msm import MSM, CalibrationError, plot_fit, write_preset
     from analysis.calibration.runner import Runner
     from analysis.calibration.targets import read_targets, validate_targets
-    from analysis.outputs import finish_out, prepare_out
+    from analysis.numbers import format_number as fmt
+    from analysis.outputs import finish_out, prepare_out, versions
     from model import __version__
     from model.compiled import compile_scenario
     from model.params import load_scenario
@@ -225,20 +220,20 @@ def calibrate_command(args: argparse.Namespace) -> int:
     fit = result.fit_table()
     print(f"\n{'parameter':<40} {'start':>10} {'fitted':>10}  95% interval            identified")
     for r in fit.itertuples(index=False):
-        ci = f"[{_fmt(r.ci_lo)}, {_fmt(r.ci_hi)}]"
+        ci = f"[{fmt(r.ci_lo)}, {fmt(r.ci_hi)}]"
         print(
-            f"{r.parameter:<40} {_fmt(r.start):>10} {_fmt(r.fitted):>10}  {ci:<22}  "
+            f"{r.parameter:<40} {fmt(r.start):>10} {fmt(r.fitted):>10}  {ci:<22}  "
             + ("yes" if r.identified else "no")
         )
     tab = result.target_table()
     worst = tab.reindex(tab["z"].abs().sort_values(ascending=False).index).head(5)
-    print(f"\nloss (J) {_fmt(result.loss)} on {result.dof} degree(s) of freedom, p = {_fmt(result.p_value)}")
+    print(f"\nloss (J) {fmt(result.loss)} on {result.dof} degree(s) of freedom, p = {fmt(result.p_value)}")
     print("largest residuals (z = (simulated - observed) / sd):")
     for r in worst.itertuples(index=False):
         year = "" if pd.isna(r.year) else f" {r.year}"
         print(
-            f"  {r.indicator}{year} [{r.group}]: observed {_fmt(r.observed)}, "
-            f"simulated {_fmt(r.simulated)}, z {_fmt(r.z)}"
+            f"  {r.indicator}{year} [{r.group}]: observed {fmt(r.observed)}, "
+            f"simulated {fmt(r.simulated)}, z {fmt(r.z)}"
         )
     not_id = [p for p, ok in zip(fit["parameter"], fit["identified"], strict=True) if not ok]
     if not_id:
@@ -250,7 +245,8 @@ def calibrate_command(args: argparse.Namespace) -> int:
 def sensitivity_command(args: argparse.Namespace) -> int:
     """``mcsim sensitivity``: Morris or Sobol indices with seed noise and assumption dependence."""
     from analysis.calibration.runner import Runner
-    from analysis.outputs import finish_out, prepare_out
+    from analysis.numbers import format_number as fmt
+    from analysis.outputs import finish_out, prepare_out, versions
     from analysis.sensitivity import DEFAULT_KPIS, SensitivityError, SensitivityStudy, plot_indices
     from model import __version__
     from model.params import load_scenario
@@ -318,7 +314,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         part = part.sort_values(key, ascending=False).head(5)
         conf = f"{key}_conf"
         cells = ", ".join(
-            f"{r.parameter} {_fmt(getattr(r, key))}±{_fmt(getattr(r, conf))}{'' if r.pinned_by_data else '*'}"
+            f"{r.parameter} {fmt(getattr(r, key))}±{fmt(getattr(r, conf))}{'' if r.pinned_by_data else '*'}"
             for r in part.itertuples(index=False)
         )
         print(f"{kpi}: {cells}")
@@ -326,12 +322,12 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     if deps is not None:
         print("\nKPIs resting on assumptions no data pins down:")
         for r in deps.itertuples(index=False):
-            print(f"  {r.kpi}: {_fmt(r.share_from_unpinned_assumptions * 100)}% - {r.verdict}")
+            print(f"  {r.kpi}: {fmt(r.share_from_unpinned_assumptions, share=True)} - {r.verdict}")
     for r in noise.itertuples(index=False):
         if r.noisy:
             print(
-                f"note: {r.kpi}: seed noise is up to {_fmt(r.seed_share_in_indices * 100)}% of the variance "
-                "the indices were computed from; use more --seeds or a larger population"
+                f"note: {r.kpi}: seed noise is up to {fmt(r.seed_share_in_indices, share=True)} of the "
+                "variance the indices were computed from; use more --seeds or a larger population"
             )
     for n_ in study.notes:
         print(f"note: {n_}")

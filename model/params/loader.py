@@ -29,6 +29,7 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
+from model.bundled import resolve_scenario
 from model.instruments import KINDS
 from model.params import tables
 from model.params.keys import split_key
@@ -387,8 +388,11 @@ def _format_errors(exc: ValidationError, origin: dict[str, str], chain: tuple[st
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> LoadedScenario:
-    """Load, merge and validate a scenario; raise ScenarioError with a user-facing message."""
-    path = Path(path)
+    """Load, merge and validate a scenario; raise ScenarioError with a user-facing message.
+
+    ``path`` is a scenario file or the name of a bundled scenario (``fi/baseline``).
+    """
+    path = resolve_scenario(path)
     tree, chain = _resolve(path, ())
     if not isinstance(tree, dict):
         raise ScenarioError(f"{path}: expected a mapping of keys at the top")

@@ -152,3 +152,17 @@ def test_usage_errors(capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["run"])
     assert exc.value.code == 2
+
+
+def test_bundled_names_from_any_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no scenarios/ here: names come from the bundle
+    assert main(["validate", "fi/workshop"]) == 0  # a workshop set lists its scenarios beside it
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6 and all(line.startswith("ok ") for line in lines)
+    assert main(["explain", "es/baseline", "--kind", "source"]) == 0
+    assert str(REPO / "scenarios" / "es" / "baseline.yaml") in capsys.readouterr().out
+    assert main(["validate", "fi/basline"]) == 1
+    assert "did you mean fi/baseline" in capsys.readouterr().err
+    assert main(["run", "fi/basline", "--out", str(tmp_path / "o")]) == 2
+    assert "did you mean fi/baseline" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

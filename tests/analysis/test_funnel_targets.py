@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.cards import status
 from analysis.cli import main
-from analysis.report import report_from_dir, status
+from analysis.numbers import format_number
+from analysis.report import report_from_dir
 from analysis.targets import Target, time_to_target, weeks_to_target
 from model.api import simulate
 from model.events import COLUMNS, Event
@@ -191,7 +193,7 @@ def test_targets_set_on_the_command_line_reach_every_output(compared):
         cell = re.search(
             rf'data-kpi="{r.kpi}" data-scenario="{re.escape(r.scenario)}">(.*?)</td>', page
         ).group(1)
-        assert f"meets it in {r.share_of_worlds_met:.0%} of plausible worlds" in cell
+        assert f"meets it in {format_number(r.share_of_worlds_met, share=True)} of plausible worlds" in cell
     (out / "report.html").unlink()
     rebuilt = report_from_dir(out).read_text(encoding="utf-8")  # the folder remembers its targets
     assert "employer_acceptance_rate &gt;= 0.2 (set with --target)" in rebuilt

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.cards import status
 from analysis.cli import main
 from analysis.report import (
     build_report,
@@ -20,7 +21,6 @@ from analysis.report import (
     kpi_title,
     load_results,
     report_from_dir,
-    status,
     trajectory_figure,
 )
 from model.kpis import KPIS
@@ -175,7 +175,6 @@ def test_demo_writes_the_report(tmp_path, capsys, monkeypatch):
         encoding="utf-8",
     )
     monkeypatch.setattr(cli, "DEMO_WORKSHOP", workshop)
-    monkeypatch.setattr(cli, "_REPO", tmp_path)
     out = tmp_path / "demo"
     assert main(["demo", "--reps", "2", "--engine", "vector", "--out", str(out)]) == 0
     printed = capsys.readouterr().out

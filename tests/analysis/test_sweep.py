@@ -112,6 +112,12 @@ def test_bad_spec_names_file_and_key(tmp_path, capsys, body, where, what):
     assert not out.exists()
 
 
+def test_a_spec_may_name_a_bundled_scenario(tmp_path):
+    by_name = load_spec(write_spec(tmp_path, "named", scenario="fi/ca_fund"))
+    by_path = load_spec(write_spec(tmp_path, "pathed"))
+    assert by_name.scenario == CA_FUND.resolve() and by_name.scenario_hash == by_path.scenario_hash
+
+
 def test_cli_refuses_scheduler_with_local_executor(tmp_path, capsys):
     spec = write_spec(tmp_path)
     code = main(

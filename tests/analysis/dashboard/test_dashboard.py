@@ -8,22 +8,19 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from model.engines.mesa.app import (
-    PRESETS,
-    SUBSIDY_ID,
-    Levers,
-    apply_levers,
-    build_app,
-    compare,
-    policy_options,
-)
+from analysis.cards import STATUS_COLOUR, kpi_card
+from analysis.dashboard.app import build_app
+from analysis.dashboard.compare import BASELINE, SCENARIO, compare
+from analysis.dashboard.layout import CARDS, results
+from analysis.dashboard.levers import SUBSIDY_ID, Levers, apply_levers
+from analysis.dashboard.presets import policy_options, preset_path
 from model.params import ScenarioError, load_scenario
 
-PILOT = PRESETS["fi_pilot"][1]
+PILOT = preset_path("fi_pilot")
 
 
 def test_levers_become_a_validated_scenario():
-    cfg = load_scenario(PRESETS["fi"][1]).config
+    cfg = load_scenario(preset_path("fi")).config
     lv = Levers(
         fees_multiplier=0.5,
         subsidy_coverage=0.6,
@@ -44,7 +41,7 @@ def test_levers_become_a_validated_scenario():
 
 
 def test_preset_levers_read_back():
-    cfg = load_scenario(PRESETS["fi"][1]).config
+    cfg = load_scenario(preset_path("fi")).config
     assert apply_levers(cfg, Levers.of(cfg)) == cfg
 
 
@@ -83,3 +80,17 @@ def test_policy_options_and_app():
     assert app.layout is not None
     with pytest.raises(ValueError):
         build_app("nowhere")
+
+
+def test_cards_are_the_reports_cards():
+    cfg = load_scenario(PILOT).config
+    cmp = compare("fi_pilot", PILOT, replace(Levers.of(cfg), women_outreach=10.0), reps=2)
+    cards, charts, _ = results(cmp)
+    assert [c.id for c in cards] == [f"kpi-{n}" for n in CARDS] and len(charts) >= len(CARDS) - 1
+    for div in cards:
+        card = kpi_card(cmp.summary, cmp.diff, div.id.removeprefix("kpi-"), SCENARIO, baseline=BASELINE)
+        assert div.style["background"] == card.colour == STATUS_COLOUR[card.status]
+        assert div.className == f"kpi-card {card.status}"
+        texts = [child.children for child in div.children]
+        assert texts[1] == card.value and card.interval in texts[2]
+        assert texts[3] == f"baseline {card.baseline}" and texts[4] == f"change {card.change}"
