@@ -20,6 +20,7 @@ from analysis.calibration.loaders import (
     parse_count,
     read_region_map,
 )
+from analysis.calibration.loaders.labels import OPEN
 from analysis.calibration.targets import COLUMNS, TargetsError, validate_targets
 from model.compiled import compile_scenario
 from model.params import load_scenario
@@ -71,16 +72,16 @@ def test_parse_count_refuses_text():
     [
         ("21 vuotta", (21, 21)),
         ("alle 15-vuotiaat", (0, 14)),
-        ("yli 70-vuotiaat", (71, 200)),
+        ("yli 70-vuotiaat", (71, OPEN)),
         ("20-24-vuotiaat", (20, 24)),
         ("De 25 a 29 años", (25, 29)),
         ("16 y menos", (0, 16)),
         ("Menores de 25", (0, 24)),
-        ("40 y más", (40, 200)),
-        ("45 y más años", (45, 200)),
-        ("17 o más", (17, 200)),
+        ("40 y más", (40, OPEN)),
+        ("45 y más años", (45, OPEN)),
+        ("17 o más", (17, OPEN)),
         ("≤16", (0, 16)),
-        ("50+", (50, 200)),
+        ("50+", (50, OPEN)),
         ("Yhteensä", None),
         ("Total", None),
         ("Tieto puuttuu", None),
@@ -91,13 +92,13 @@ def test_parse_age(label, band):
 
 
 def test_age_bands_merge_into_model_bands():
-    mefp = [(0, 16), (17, 17), (18, 18), (19, 19), (20, 24), (25, 29), (30, 39), (40, 200)]
+    mefp = [(0, 16), (17, 17), (18, 18), (19, 19), (20, 24), (25, 29), (30, 39), (40, OPEN)]
     got = age_groups(mefp)
     assert {got[b] for b in mefp[:6]} == {"16-29"}
-    assert got[(30, 39)] == got[(40, 200)] == "30-49|50+"
-    single = [(0, 14)] + [(a, a) for a in range(15, 71)] + [(71, 200)]
+    assert got[(30, 39)] == got[(40, OPEN)] == "30-49|50+"
+    single = [(0, 14)] + [(a, a) for a in range(15, 71)] + [(71, OPEN)]
     got = age_groups(single)
-    assert got[(15, 15)] == "16-29" and got[(35, 35)] == "30-49" and got[(71, 200)] == "50+"
+    assert got[(15, 15)] == "16-29" and got[(35, 35)] == "30-49" and got[(71, OPEN)] == "50+"
     # 21+ cannot be expressed in the model's bands
     assert age_groups([(21, 200)]) == {}
 
@@ -126,7 +127,7 @@ def test_vipunen_report_sample_leaves_out_unaligned_ages():
     frame, notes = load_vipunen_report(SAMPLES / "vipunen_uudet_opiskelijat_2022.csv")
     assert _row(frame, "new_learners", "all", 2022)["value"] == 95190
     assert len(frame) == 1  # the 21+ rows cannot be expressed in the model's age bands
-    assert any("not aligned" in n for n in notes)
+    assert any("do not align" in n for n in notes)
 
 
 def test_vipunen_report_privacy_bands_regions_and_ages(tmp_path):
@@ -179,12 +180,12 @@ def test_vipunen_api_monthly_json(tmp_path):
     path = tmp_path / "amm_opiskelijat_ja_tutkinnot_kuukausi_maakunta.json"
     path.write_text(json.dumps(records), encoding="utf-8")
     frame, notes = load_vipunen_api(path, region_map={"uusimaa": "uusimaa"})
-    # months summed, 'Tieto puuttuu' region left out, Lappi not in the map (left out of regions only)
-    assert _row(frame, "new_learners", "all", 2023)["value"] == 2 * 2 * 40
+    # months summed; 'Tieto puuttuu' region counts nationally; Lappi not in the map (left out of regions only)
+    assert _row(frame, "new_learners", "all", 2023)["value"] == 2 * 3 * 40
     assert _row(frame, "new_learners", "region=uusimaa")["value"] == 2 * 40
-    assert _row(frame, "new_learners", "age=16-29")["value"] == 2 * 2 * 40
+    assert _row(frame, "new_learners", "age=16-29")["value"] == 2 * 3 * 40
     assert _row(frame, "women_share")["value"] == pytest.approx(0.25)
-    assert _row(frame, "credentials_issued")["value"] == 2 * 2 * 2 * 5
+    assert _row(frame, "credentials_issued")["value"] == 2 * 3 * 2 * 5
     assert "learners" not in set(frame["indicator"])  # a monthly stock is not summed
     assert any("Lappi" in n for n in notes)
     assert any("stock" in n for n in notes)
@@ -229,7 +230,7 @@ def test_mefp_comma_file_with_regions_and_provinces(tmp_path):
         ",Total,16 y menos,17 o más,Total,16 y menos,17 o más,Total,16 y menos,17 o más",
     ]
     rows = [
-        '00 TOTAL,"1.000",400,600,700,300,400,300,100,200',
+        '00 TOTAL,"150",60,90,105,45,60,45,15,30',
         "13 MADRID (COMUNIDAD DE),100,40,60,70,30,40,30,10,20",
         "15 NAVARRA (COMUNIDAD FORAL DE),50,20,30,35,15,20,15,5,10",
         "31 Navarra,50,20,30,35,15,20,15,5,10",
@@ -238,7 +239,7 @@ def test_mefp_comma_file_with_regions_and_provinces(tmp_path):
     path.write_text("\n".join(header + rows), encoding="utf-8")
     rmap = read_region_map(SAMPLES / "region_map_es.yaml")
     frame, notes = load_mefp(path, region_map=rmap)
-    assert _row(frame, "new_learners", "all", 2022)["value"] == 1000
+    assert _row(frame, "new_learners", "all", 2022)["value"] == 150
     assert _row(frame, "new_learners", "region=madrid")["value"] == 100
     assert _row(frame, "new_learners", "region=navarra")["value"] == 50  # the province row is not added
     assert any("province" in n for n in notes)
@@ -322,7 +323,7 @@ def test_sepe_unproduced_statistics_are_named(tmp_path):
 def test_sepe_refuses_a_table_without_measures(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("Año;Sexo;Comunidad autónoma\n2021;Total;Madrid\n", encoding="utf-8")
-    with pytest.raises(LoaderError, match="no measure column"):
+    with pytest.raises(LoaderError, match="not a SEPE training table"):
         load_sepe(path)
 
 
