@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import combinations
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,7 +241,7 @@ def to_targets(
         for year in sorted({k[0] for k in table}):
             mine = {k: v for k, v in table.items() if k[0] == year}
             for dim in ("all", "gender", "age", "region"):
-                sums = _sums(mine, dim, label_of, exact=True) or _sums(mine, dim, label_of, exact=False)
+                sums = _sums(mine, dim, label_of)
                 for label, (v, var) in sums.items():
                     group = {} if dim == "all" else {dim: tuple(str(label).split("|"))}
                     rows.append(
@@ -261,39 +262,49 @@ def to_targets(
 _DIM_POS = {"gender": 1, "age": 2, "region": 3}
 
 
-def _sums(mine: dict[tuple, list[float]], dim: str, label_of, exact: bool) -> dict[Any, list[float]]:
-    """Sum cells into the breakdown ``dim``: from cells totalled elsewhere (exact) or the finest cells."""
-    present = {d: any(k[i] is not None for k in mine) for d, i in _DIM_POS.items()}
-    if exact:
-        pick = [(k, v) for k, v in mine.items() if all(k[i] is None for d, i in _DIM_POS.items() if d != dim)]
-        pick = [(k, v) for k, v in pick if dim == "all" or k[_DIM_POS[dim]] is not None]
-    else:
-        pick = [
-            (k, v)
-            for k, v in mine.items()
-            if all(k[i] is not None for d, i in _DIM_POS.items() if present[d])
-        ]
-        if not _covers(pick, present, dim, label_of):
-            return {}
-    sums: dict[Any, list[float]] = {}
-    for k, (v, var) in pick:
-        label = label_of(dim, k)
-        if label is None or label is False:
+def _sums(mine: dict[tuple, list[float]], dim: str, label_of) -> dict[Any, list[float]]:
+    """Sum cells into the breakdown ``dim``, summing over as few other dimensions as possible.
+
+    First the cells the file totals over every other dimension; else the cells totalled over all
+    but one other dimension, summed over that one (if its values cover everyone); and so on. So a
+    printed row total is used rather than the sum of its rounded parts.
+    """
+    others = [d for d, i in _DIM_POS.items() if d != dim and any(k[i] is not None for k in mine)]
+    for size in range(len(others) + 1):
+        for summed in combinations(others, size):
+            pick = [
+                (k, v)
+                for k, v in mine.items()
+                if all((k[i] is not None) == (d in summed) for d, i in _DIM_POS.items() if d != dim)
+                and (dim == "all" or k[_DIM_POS[dim]] is not None)
+            ]
+            if not pick or not _covers(pick, summed, label_of):
+                continue
+            sums: dict[Any, list[float]] = {}
+            for k, (v, var) in pick:
+                label = label_of(dim, k)
+                if label is None or label is False:
+                    continue
+                acc = sums.setdefault(label, [0.0, 0.0])
+                acc[0] += v
+                acc[1] += var
+            if sums:
+                return sums
+    return {}
+
+
+def _covers(pick: list, summed: tuple[str, ...], label_of) -> bool:
+    """True if summing the cells over the dimensions ``summed`` counts everyone.
+
+    Sexes and age bands must not evidently leave anyone out (``_incomplete``); age bands that
+    reach into every model band also count (sources omit empty cells, so the oldest ages may be
+    missing).
+    """
+    for d in summed:
+        labels = [k[_DIM_POS[d]] for k, _ in pick]
+        if not _incomplete(d, labels):
             continue
-        acc = sums.setdefault(label, [0.0, 0.0])
-        acc[0] += v
-        acc[1] += var
-    return sums
-
-
-def _covers(pick: list, present: dict[str, bool], dim: str, label_of) -> bool:
-    """True if summing the finest cells over the dimensions other than ``dim`` counts everyone."""
-    if present["gender"] and dim != "gender":
-        genders = {k[1] for k, _ in pick}
-        if not ({"f", "m"} <= genders or UNKNOWN in genders):
-            return False
-    if present["age"] and dim != "age":
-        groups = {label_of("age", k) for k, _ in pick}
+        groups = {label_of("age", k) for k, _ in pick if k[2] != UNKNOWN} if d == "age" else {False}
         named = {p for g in groups if isinstance(g, str) for p in g.split("|")}
         if named != set(AGE_BANDS) or False in groups:
             return False

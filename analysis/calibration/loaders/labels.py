@@ -38,9 +38,13 @@ class LoaderError(StudyError):
     """An export file the loader cannot read; the message names the file, the row and what was expected."""
 
 
+_DASHES = re.compile("[\u2010-\u2015\u2212\u2043\ufe58\ufe63\uff0d]")
+
+
 def norm(text: Any) -> str:
     """Lower case, accents removed, punctuation and every kind of dash to single spaces."""
-    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    s = _DASHES.sub("-", str(text))  # en dash, minus sign ...: not dropped with the accents
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9+<>]+", " ", s.lower()).strip()
 
 

@@ -368,7 +368,7 @@ def load_vipunen_report(
     check_totals(recs, names, table.where)
     years = choose_years({r.year for r in recs}, year if has_year else None, table.where)
     recs = [r for r in recs if r.year in years]
-    if region_map and "region" not in names:
+    if region_map and "region" not in kinds and not any("region" in d for d in labels):
         opts.refuse(table.where, region_map="the table has no region column")
     recs = select(recs, names, field_contains, table.where)
     cells = Cells.of(recs, names)
