@@ -58,15 +58,18 @@ def _describe(names: tuple[str, ...], dims: tuple[Any, ...]) -> str:
 
 
 def _incomplete(name: str, labels: list[Any]) -> bool:
-    """True when the parts shown evidently leave some of the whole out (then only excess is an error)."""
+    """True when the parts shown evidently leave some of the whole out (then only excess is an error).
+
+    One sex without the other, or age or firm-size bands with a gap or not reaching the open end.
+    """
     if name == "gender":
         return not {"f", "m"} <= set(labels) and UNKNOWN not in labels
-    if name == "age":
+    if name in ("age", "size"):
         bands = sorted(b for b in labels if isinstance(b, tuple))
         if UNKNOWN in labels or not bands:
             return False
-        reach = bands[0][0]
-        if reach > 16:
+        reach = bands[0][0] - 1
+        if bands[0][0] > (16 if name == "age" else 1):
             return True
         for lo, hi in bands:
             if lo > reach + 1:
@@ -76,8 +79,11 @@ def _incomplete(name: str, labels: list[Any]) -> bool:
     return False
 
 
-def check_totals(records: list[Record], names: tuple[str, ...], where: str) -> None:
+def check_totals(records: list[Record], names: tuple[str, ...], where: str) -> list[Record]:
     """Check every printed total against its printed parts; LoaderError naming the rows if they differ.
+
+    Returns the records with repeats of the same cell dropped (a sex section's own row and its
+    ``00 TOTAL`` row, say), after checking that the repeats agree.
 
     A total over dimension d is a record with None at d; its parts are the records equal to it
     elsewhere and filled at d. They must add up within ``counts.tolerance``; where the parts
@@ -115,6 +121,7 @@ def check_totals(records: list[Record], names: tuple[str, ...], where: str) -> N
                     f"{total.count.value:g}, but rows {shown} (by {names[d]}) add up to {s:g}; "
                     f"expected a difference within ±{tol:g} (the publisher's rounding)"
                 )
+    return list(seen.values())
 
 
 def select(

@@ -104,7 +104,9 @@ def load_fundae(
     records, names, has_year = table_records(table, _caption, _measure, MEASURES, _ROUNDING, year)
     if field_contains and not any(n.startswith("other:") and _caption(n[6:]) == "field" for n in names):
         opts.refuse(table.where, fields="the table has no sector column")
-    check_totals([r for r in records if r.measure in _ADDITIVE], names, table.where)
+    records = check_totals([r for r in records if r.measure in _ADDITIVE], names, table.where) + [
+        r for r in records if r.measure not in _ADDITIVE
+    ]
     years = choose_years({r.year for r in records}, year if has_year else None, table.where)
     records = select([r for r in records if r.year in years], names, field_contains, table.where)
     src = source or f"FUNDAE {Path(path).name}"

@@ -175,7 +175,7 @@ def load_mefp(
     records, provinces = _records(rows, data, keys, labels, measure, y, where)
     if not records:
         raise LoaderError(f"{where}: no figures in the data rows")
-    check_totals(records, _NAMES, where)
+    records = check_totals(records, _NAMES, where)
     if region_map and all(r.dims[2] is None for r in records):
         opts.refuse(where, region_map="the table has no community rows")
     records = select(records, _NAMES, None, where)

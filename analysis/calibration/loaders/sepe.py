@@ -202,7 +202,9 @@ def load_sepe(
         opts.refuse(table.where, fields="the table has no Especialidad/Familia column")
     if region_map and "region" not in [_caption(c) for c in table.captions]:
         opts.refuse(table.where, region_map="the table has no Comunidad autónoma column")
-    check_totals([r for r in records if r.measure not in _RATES], names, table.where)
+    records = check_totals([r for r in records if r.measure not in _RATES], names, table.where) + [
+        r for r in records if r.measure in _RATES
+    ]
     years = choose_years({r.year for r in records}, year if has_year else None, table.where)
     records = select([r for r in records if r.year in years], names, field_contains, table.where)
     _derive_dropouts(records)

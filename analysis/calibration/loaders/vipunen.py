@@ -365,7 +365,7 @@ def load_vipunen_report(
         raise LoaderError(
             f"{table.where}: students (Opiskelijat) are a stock and cannot be summed over months"
         )
-    check_totals(recs, names, table.where)
+    recs = check_totals(recs, names, table.where)
     years = choose_years({r.year for r in recs}, year if has_year else None, table.where)
     recs = [r for r in recs if r.year in years]
     if region_map and "region" not in kinds and not any("region" in d for d in labels):
