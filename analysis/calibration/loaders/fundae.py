@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Unpack
 
 import pandas as pd
 
@@ -29,7 +30,7 @@ from analysis.calibration.indicators import format_group
 from analysis.calibration.loaders.cells import UNKNOWN, Cells, Record, check_totals, select, to_targets
 from analysis.calibration.loaders.counts import tolerance
 from analysis.calibration.loaders.labels import LoaderError, norm, size_groups
-from analysis.calibration.loaders.options import Options, choose_years
+from analysis.calibration.loaders.options import LoaderOptions, Options, choose_years
 from analysis.calibration.loaders.sepe import table_records
 from analysis.calibration.loaders.sheets import read_rows
 from analysis.calibration.loaders.table import read_table
@@ -82,17 +83,12 @@ def _measure(text: str) -> str | None:
 
 def load_fundae(
     path: str | Path,
-    *,
-    country: str = "ES",
-    field_contains: list[str] | None = None,
-    region_map: dict[str, str] | None = None,
-    year: int | None = None,
-    rel_uncertainty: float = 0.0,
-    sheet: str | None = None,
-    source: str | None = None,
+    **options: Unpack[LoaderOptions],
 ) -> tuple[pd.DataFrame, list[str]]:
     """A FUNDAE statistics table (coverage by firm size, participants by sex or age) → (targets, notes)."""
-    opts = Options(country, field_contains, region_map, year, rel_uncertainty, sheet, source)
+    opts = Options.of("ES", options)
+    country, field_contains, year = opts.country, opts.fields, opts.year
+    rel_uncertainty, sheet, source = opts.rel_uncertainty, opts.sheet, opts.source
     opts.refuse(str(path), region_map="FUNDAE's tables are national (no regions)")
     table = read_table(
         read_rows(path, sheet),
@@ -200,7 +196,8 @@ def _coverage(got: dict[str, Record], where: str) -> tuple[float | None, float]:
         if ratio is not None and abs(ratio - cov.count.value) > tolerance(cov.count, []):
             raise LoaderError(
                 f"{where}: row {cov.line}: coverage {cov.count.value:g} % but the firms on the row give "
-                f"{ratio:.2f} % ({trained.count.value:g} ÷ {base.count.value:g}); expected them to agree to the printed digit"
+                f"{ratio:.2f} % ({trained.count.value:g} ÷ {base.count.value:g}); "
+                "expected them to agree to the printed digit"
             )
         return cov.count.value / 100.0, math.sqrt(cov.count.var) / 100.0
     if ratio is not None:

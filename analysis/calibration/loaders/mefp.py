@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
@@ -29,7 +29,7 @@ from analysis.calibration.loaders.cells import (
 )
 from analysis.calibration.loaders.counts import read_count
 from analysis.calibration.loaders.labels import LoaderError, gender, is_total, norm
-from analysis.calibration.loaders.options import Options
+from analysis.calibration.loaders.options import LoaderOptions, Options
 from analysis.calibration.loaders.sheets import Rows, blank, read_rows
 
 __all__ = ["load_mefp", "CCAA"]
@@ -119,17 +119,13 @@ def _column_keys(header: Rows, width: int, labels: int) -> dict[int, tuple[Any, 
 def load_mefp(
     path: str | Path,
     *,
-    country: str = "ES",
-    field_contains: list[str] | None = None,
-    region_map: dict[str, str] | None = None,
-    year: int | None = None,
     measure: str | None = None,
-    rel_uncertainty: float = 0.0,
-    sheet: str | None = None,
-    source: str | None = None,
+    **options: Unpack[LoaderOptions],
 ) -> tuple[pd.DataFrame, list[str]]:
     """An MEFP JAXI export (sex in the columns or in row sections) → (targets, notes)."""
-    opts = Options(country, field_contains, region_map, year, rel_uncertainty, sheet, source)
+    opts = Options.of("ES", options)
+    country, field_contains, region_map, year = opts.country, opts.fields, opts.region_map, opts.year
+    rel_uncertainty, sheet, source = opts.rel_uncertainty, opts.sheet, opts.source
     rows = read_rows(path, sheet)
     where = str(path)
     filled = [i for i, r in enumerate(rows) if any(not blank(c) for c in r)]
@@ -182,7 +178,7 @@ def load_mefp(
     cells = Cells.of(records, _NAMES)
     if provinces:
         cells.notes.append(
-            f"{provinces} province rows checked against their communities; regions are read at community level"
+            f"{provinces} province rows checked against their communities; regions are read by community"
         )
     src = source or f"MEFP {Path(path).name}: {title.strip()} (school year {y}-{(y + 1) % 100:02d} as {y})"
     frame = to_targets(
@@ -235,7 +231,8 @@ def _records(
             provinces += 1
         else:
             raise LoaderError(
-                f"{where}: row {i + 1}: {first!r} comes before any community; expected '00 TOTAL' or a community"
+                f"{where}: row {i + 1}: {first!r} comes before any community; "
+                "expected '00 TOTAL' or a community"
             )
         for j, (sex, age) in keys.items():
             if j >= len(row):

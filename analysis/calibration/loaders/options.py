@@ -15,13 +15,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import yaml
 
 from analysis.calibration.loaders.cells import RegionMap
 from analysis.calibration.loaders.labels import LoaderError, norm
 
-__all__ = ["Options", "read_region_map", "choose_years"]
+__all__ = ["Options", "LoaderOptions", "read_region_map", "choose_years"]
+
+
+class LoaderOptions(TypedDict, total=False):
+    """The keyword options every ``load_*`` function takes (the command line's flags)."""
+
+    country: str
+    field_contains: list[str] | None
+    region_map: RegionMap | None
+    year: int | None
+    rel_uncertainty: float
+    sheet: str | None
+    source: str | None
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,22 @@ class Options:
     rel_uncertainty: float = 0.0
     sheet: str | None = None
     source: str | None = None
+
+    @classmethod
+    def of(cls, country: str, given: LoaderOptions) -> Options:
+        """Options from a loader's keywords; ``country`` is the publisher's unless one is given."""
+        unknown = set(given) - set(LoaderOptions.__annotations__)
+        if unknown:
+            raise TypeError(f"unknown loader option(s): {', '.join(sorted(unknown))}")
+        return cls(
+            country=given.get("country") or country,
+            fields=given.get("field_contains"),
+            region_map=given.get("region_map"),
+            year=given.get("year"),
+            rel_uncertainty=given.get("rel_uncertainty", 0.0),
+            sheet=given.get("sheet"),
+            source=given.get("source"),
+        )
 
     def refuse(self, where: str, **unsupported: str) -> None:
         """Raise if an option is set that this file cannot honour; values say why."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
@@ -29,7 +29,7 @@ from analysis.calibration.loaders.cells import (
 )
 from analysis.calibration.loaders.counts import Rounding, read_count
 from analysis.calibration.loaders.labels import LoaderError, gender, is_total, norm, parse_size, parse_year
-from analysis.calibration.loaders.options import Options, choose_years
+from analysis.calibration.loaders.options import LoaderOptions, Options, choose_years
 from analysis.calibration.loaders.sheets import read_rows
 from analysis.calibration.loaders.table import Table, measures_named, read_table
 from analysis.calibration.targets import COLUMNS, tidy
@@ -176,17 +176,12 @@ def _size(label: Any) -> Any:
 
 def load_sepe(
     path: str | Path,
-    *,
-    country: str = "ES",
-    field_contains: list[str] | None = None,
-    region_map: dict[str, str] | None = None,
-    year: int | None = None,
-    rel_uncertainty: float = 0.0,
-    sheet: str | None = None,
-    source: str | None = None,
+    **options: Unpack[LoaderOptions],
 ) -> tuple[pd.DataFrame, list[str]]:
     """A SEPE / SISPE training-for-employment table → (targets, notes)."""
-    opts = Options(country, field_contains, region_map, year, rel_uncertainty, sheet, source)
+    opts = Options.of("ES", options)
+    country, field_contains, region_map, year = opts.country, opts.fields, opts.region_map, opts.year
+    rel_uncertainty, sheet, source = opts.rel_uncertainty, opts.sheet, opts.source
     rows = read_rows(path, sheet)
     where = str(path) + (f" [{sheet}]" if sheet else "")
     table = read_table(

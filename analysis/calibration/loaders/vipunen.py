@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
@@ -36,7 +36,7 @@ from analysis.calibration.loaders.cells import (
 )
 from analysis.calibration.loaders.counts import read_count
 from analysis.calibration.loaders.labels import LoaderError, gender, is_total, norm, parse_age, parse_year
-from analysis.calibration.loaders.options import Options, choose_years
+from analysis.calibration.loaders.options import LoaderOptions, Options, choose_years
 from analysis.calibration.loaders.sheets import is_workbook, read_rows, sheet_names
 from analysis.calibration.loaders.table import ROW_LABELS, Table, filter_value, measures_named, read_table
 
@@ -300,17 +300,12 @@ def _cell_dims(dims: dict[str, Any], where: str) -> dict[str, Any]:
 
 def load_vipunen_report(
     path: str | Path,
-    *,
-    country: str = "FI",
-    field_contains: list[str] | None = None,
-    region_map: dict[str, str] | None = None,
-    year: int | None = None,
-    rel_uncertainty: float = 0.0,
-    sheet: str | None = None,
-    source: str | None = None,
+    **options: Unpack[LoaderOptions],
 ) -> tuple[pd.DataFrame, list[str]]:
     """A Vipunen report download (CSV, XLSX, XLSB; flat, tabular or compact pivot) → (targets, notes)."""
-    opts = Options(country, field_contains, region_map, year, rel_uncertainty, sheet, source)
+    opts = Options.of("FI", options)
+    country, field_contains, region_map, year = opts.country, opts.fields, opts.region_map, opts.year
+    rel_uncertainty, sheet, source = opts.rel_uncertainty, opts.sheet, opts.source
     path = Path(path)
     table = _report_table(path, sheet)
     notes: list[str] = []
@@ -340,7 +335,7 @@ def load_vipunen_report(
             if len(fallback) != 1:
                 raise LoaderError(
                     f"{table.where}: column {c.index + 1}: cannot tell its measure (Uudet opiskelijat, "
-                    "Opiskelijat or Tutkinnon suorittaneet) from its header, the title or the report's filters"
+                    "Opiskelijat or Tutkinnon suorittaneet) from its header, the title or the filters"
                 )
             c.measure = next(iter(fallback))
     labels = _line_labels(table, kinds)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Unpack
 
 import pandas as pd
 
 from analysis.calibration.loaders.cells import UNKNOWN, Cells, Record, age_label, select, to_targets
 from analysis.calibration.loaders.counts import read_count
 from analysis.calibration.loaders.labels import LoaderError, gender, norm
-from analysis.calibration.loaders.options import Options, choose_years
+from analysis.calibration.loaders.options import LoaderOptions, Options, choose_years
 from analysis.calibration.loaders.vipunen import REGION_ALIASES, SHARES
 
 __all__ = ["load_vipunen_api", "API_FIELDS"]
@@ -34,17 +35,12 @@ _NAMES = ("gender", "age", "region", "other:field")
 
 def load_vipunen_api(
     path: str | Path,
-    *,
-    country: str = "FI",
-    field_contains: list[str] | None = None,
-    region_map: dict[str, str] | None = None,
-    year: int | None = None,
-    rel_uncertainty: float = 0.0,
-    sheet: str | None = None,
-    source: str | None = None,
+    **options: Unpack[LoaderOptions],
 ) -> tuple[pd.DataFrame, list[str]]:
     """The JSON array of a Vipunen API resource → (targets, notes)."""
-    opts = Options(country, field_contains, region_map, year, rel_uncertainty, sheet, source)
+    opts = Options.of("FI", options)
+    country, field_contains, region_map, year = opts.country, opts.fields, opts.region_map, opts.year
+    rel_uncertainty, source = opts.rel_uncertainty, opts.source
     opts.refuse(str(path), sheet="a JSON file has no sheets")
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

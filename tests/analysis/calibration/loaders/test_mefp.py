@@ -9,7 +9,10 @@ from tests.analysis.calibration.loaders.workbooks import write_csv
 from tests.conftest import REPO
 
 REGION_MAP = REPO / "data" / "samples" / "region_map_es.yaml"
-TITLE = "FP GRADO MEDIO 3.9 Alumnado de nuevo ingreso por comunidad autónoma/provincia, sexo y edad. Curso 2022-2023"
+TITLE = (
+    "FP GRADO MEDIO 3.9 Alumnado de nuevo ingreso por comunidad autónoma/provincia, sexo y edad. "
+    "Curso 2022-2023"
+)
 AGES = ["Total", "16 y menos", "17 a 29 años", "30 a 49 años", "50 y más"]
 # by sex (women, men) and community: (age cells), provinces under each
 DATA = {

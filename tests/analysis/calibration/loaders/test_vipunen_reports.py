@@ -257,7 +257,7 @@ def test_privacy_bands_and_rounding_set_the_tolerance(tmp_path):
     bad.append([2023, "Nainen", "1-4"])  # at most 8 in truth, at least 11 in the total
     with pytest.raises(
         LoaderError,
-        match=r"bad\.csv: row 2 gives .* rows 3, 4 \(by gender\) add up to 5; expected a difference within ±4",
+        match=r"bad\.csv: row 2 gives .* rows 3, 4 \(by gender\) add up to 5; expected .* within ±4 ",
     ):
         load_vipunen_report(write_csv(tmp_path / "bad.csv", bad))
 
