@@ -157,7 +157,9 @@ def _uptake(
         if r.measure in ("coverage", "firms_trained", "firms_with_credit"):
             by.setdefault((r.year, r.dims[pos]), {})[r.measure] = r
     bands = sorted({s for _, s in by if isinstance(s, tuple)})
-    groups = size_groups(bands)
+    merged = size_groups(bands)
+    # a share cannot be merged: a band counts only if it alone makes its model group
+    groups = {b: g for b, g in merged.items() if list(merged.values()).count(g) == 1}
     rows = []
     for (year, size), got in sorted(by.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         if size is not None and size not in groups:

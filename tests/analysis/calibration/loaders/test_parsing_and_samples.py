@@ -1,4 +1,4 @@
-"""Loaders: Vipunen (report CSV, API JSON), MEFP JAXI CSV and SEPE tables to tidy targets."""
+"""Parsing (counts, ages), the sample files and the first layouts: Vipunen, API JSON, MEFP, SEPE."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from analysis.calibration.loaders import (
     parse_count,
     read_region_map,
 )
-from analysis.calibration.loaders.labels import OPEN
+from analysis.calibration.loaders.counts import Count, read_count
+from analysis.calibration.loaders.labels import OPEN, parse_size, size_groups, subtotal_of
+from analysis.calibration.loaders.vipunen import region_caption
 from analysis.calibration.targets import COLUMNS, TargetsError, validate_targets
 from model.compiled import compile_scenario
 from model.params import load_scenario
@@ -361,3 +363,94 @@ def test_hand_built_sample_targets_validate():
     targets, _ = validate_targets(frame, compile_scenario(loaded.config))
     assert len(targets) == 4
     assert targets[0].group == {"size": ("1-5", "6-9")}
+
+
+# ---------------------------------------------------------------- labels in every dash and language
+
+
+@pytest.mark.parametrize(
+    ("label", "band"),
+    [
+        ("15–19-vuotiaat", (15, 19)),
+        ("15-19-vuotiaat", (15, 19)),
+        ("65–vuotiaat ja sitä vanhemmat", (65, OPEN)),
+        ("14–vuotiaat ja sitä nuoremmat", (0, 14)),
+        ("alle 30–vuotiaat", (0, 29)),
+        ("25–29 år", (25, 29)),
+        ("65 år eller äldre", (65, OPEN)),
+        ("över 70 år", (71, OPEN)),
+        ("Aged 14 or under", (0, 14)),
+        ("Aged 25–29", (25, 29)),
+        ("Aged 65 or older", (65, OPEN)),
+        ("Mayores de 55", (56, OPEN)),
+        ("De 16 a 25 años", (16, 25)),
+        ("3 - 5 vuotta", (3, 5)),
+    ],
+)
+def test_parse_age_in_every_dash_and_language(label, band):
+    assert parse_age(label) == band
+
+
+@pytest.mark.parametrize(
+    ("label", "band"),
+    [
+        ("De 1 a 9", (1, 9)),
+        ("1 a 5", (1, 5)),
+        ("6-9", (6, 9)),
+        ("250 y más", (250, OPEN)),
+        ("Más de 249", (250, OPEN)),
+    ],
+)
+def test_parse_size(label, band):
+    assert parse_size(label) == band
+
+
+def test_firm_sizes_map_to_the_models_bands():
+    got = size_groups([(1, 9), (10, 49), (50, 249), (250, OPEN)])
+    assert got[(1, 9)] == "1-5|6-9" and got[(250, OPEN)] == "250+"
+    merged = size_groups([(1, 9), (10, 99), (100, 249), (250, OPEN)])  # 10-99 + 100-249 tile 10-249
+    assert merged[(10, 99)] == merged[(100, 249)] == "10-49|50-249"
+
+
+@pytest.mark.parametrize("text", ["−", "–", "—", "‒", "-", "..", ""])
+def test_dash_empties_are_no_figure(text):
+    assert parse_count(text) is None
+
+
+def test_rounding_sets_variance_and_largest_error():
+    assert read_count("1 203", " ", "vipunen") == Count(1203.0, 2 / 3, 1.0)
+    assert read_count("1-4", " ", "vipunen") == Count(2.5, 1.25, 1.5)
+    assert read_count("−", " ", "vipunen") is None
+    printed = read_count("15,5", ".", "printed")
+    assert (printed.value, printed.err) == (15.5, 0.05) and printed.var == pytest.approx(0.01 / 12)
+    assert read_count(93, ".", "printed") == Count(93.0, 1 / 12, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("label", "item"),
+    [
+        ("Uusimaa Yhteensä", "Uusimaa"),
+        ("Total Uusimaa", "Uusimaa"),
+        ("Etelä-Savo Summa", "Etelä-Savo"),
+        ("Yhteensä", None),
+    ],
+)
+def test_subtotal_labels(label, item):
+    assert subtotal_of(label) == item
+
+
+def test_region_captions_exclude_major_regions_and_codes():
+    assert region_caption("Koulutuksen järjestäjän maakunta") and region_caption("Hemlandskap")
+    assert not region_caption("Major region of education") and not region_caption(
+        "Subregion of the institution"
+    )
+    assert not region_caption("Koodit maakunta") and not region_caption("Seutukunta")
+
+
+def test_compact_pivot_with_two_levels_it_cannot_tell_apart_is_refused(tmp_path):
+    path = tmp_path / "c.csv"
+    rows = ["Tilastovuosi;2023", "", "Rivitunnisteet;Tutkinnon suorittaneet", "Tekniikan alat;300"]
+    rows += ["Ajoneuvoalan perustutkinto;120", "Logistiikan perustutkinto;180", "Kokonaissumma;300"]
+    path.write_text("\n".join(rows), encoding="utf-8")
+    with pytest.raises(LoaderError, match=r"row 7 gives credentials_issued 2023 .* add up to 600"):
+        load_vipunen_report(path)
