@@ -72,8 +72,10 @@ _TOTAL_WORDS = {
     "total general",
     "suma total",
 }
-_TOTAL_AFFIX = re.compile(
-    r"^(?:(?P<pre>total|totalt|summa)\s+(?P<a>.+)|(?P<b>.+?)\s+(?P<post>yhteensa|summa|total|totalt|kokonaissumma))$"
+#: Words that make a pivot's subtotal row out of an item: ``Uusimaa Yhteensä``, ``Total Uusimaa``.
+_SUBTOTAL = re.compile(
+    r"^(?:(?:total|totalt|summa)\s+(.+?)|(.+?)\s+(?:yhteensä|yhteensa|summa|total|totalt|kokonaissumma))$",
+    re.I,
 )
 
 
@@ -86,16 +88,10 @@ def is_total(label: Any) -> bool:
 def subtotal_of(label: str) -> str | None:
     """The item a pivot subtotal row belongs to (``Uusimaa Yhteensä`` → ``Uusimaa``), else None."""
     raw = str(label).strip()
-    m = _TOTAL_AFFIX.match(norm(raw))
+    m = _SUBTOTAL.match(raw)
     if not m or is_total(raw):
         return None
-    words = ("yhteensä", "summa", "total", "totalt", "kokonaissumma", "yhteensa")
-    for w in words:  # strip the word from the raw text, keeping the item's own spelling
-        if raw.lower().endswith(" " + w):
-            return raw[: -len(w)].strip()
-        if raw.lower().startswith(w + " "):
-            return raw[len(w) :].strip()
-    return m.group("a") or m.group("b")
+    return (m.group(1) or m.group(2)).strip()
 
 
 _WOMEN = {"nainen", "naiset", "naisia", "kvinna", "kvinnor", "female", "females", "woman", "women"}

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from analysis.calibration.loaders.counts import is_number
+from analysis.calibration.loaders.counts import EMPTY, is_number
 from analysis.calibration.loaders.labels import LoaderError, is_total, norm, subtotal_of
 from analysis.calibration.loaders.sheets import Cell, Rows, blank
 
@@ -55,6 +55,7 @@ class Table:
     header_row: int
     captions: list[str]
     items: dict[int, tuple[str, ...]]
+    block_top: int = 0  # first row of the header block; rows above it are titles and report filters
     lines: list[Line] = field(default_factory=list)
 
     def at(self, line: Line) -> str:
@@ -100,7 +101,8 @@ def _first_value_column(
             continue
         above = [str(rows[r][j]) for r in range(top, i) if not blank(rows[r][j])]
         if (text and is_item(text)) or any(is_item(a) for a in above) or is_number(below[j]):
-            return j
+            figures = [c for c in below[j:] if is_number(c) or (not blank(c) and str(c).strip() in EMPTY)]
+            return j if figures else None  # a report filter (Tilastovuosi | 2023) has none below
     return None
 
 
@@ -128,7 +130,7 @@ def _build(
             if text and norm(text) not in COLUMN_LABELS and not is_caption(text):
                 items[j].append(text)
     captions = ["" if blank(c) else str(c).strip() for c in rows[h][first:start]]
-    table = Table(where, rows[:h], h, captions, {j: tuple(v) for j, v in items.items()})
+    table = Table(where, rows[:h], h, captions, {j: tuple(v) for j, v in items.items()}, top)
     prev: list[str | None] = [None] * len(captions)
     for r in range(h + 1, len(rows)):
         row = rows[r]

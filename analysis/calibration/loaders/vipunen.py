@@ -192,26 +192,56 @@ def _column_dims(table: Table) -> list[_Column]:
     return found
 
 
-def _year_filter(path: Path, table: Table) -> tuple[int | None, str]:
-    """The year a report is filtered to: on its sheet above the pivot, or on its description sheet."""
-    places: list[tuple[list[list[Any]], str]] = [(table.above, table.where)]
+def _filters(path: Path, table: Table) -> dict[str, tuple[str, str]]:
+    """Report filters naming a year, sex, age group or region: kind → (value shown, where).
+
+    Read above the pivot on its sheet, then on the description sheet (``Raporttiselite``).
+    """
+    places: list[tuple[list[list[Any]], str]] = [(table.above[: table.block_top], table.where)]
     if is_workbook(path):
         for name in sheet_names(path):
             if norm(name) in _DESCRIPTION:
                 places.append((read_rows(path, name), f"{path} [{name}]"))
-    for rows, where in places:
-        got = filter_value(rows, lambda key: norm(key) in _YEAR)
-        if got is None:
+    found: dict[str, tuple[str, str]] = {}
+    for kind in ("year", "gender", "age", "region"):
+        for rows, where in places:
+            got = filter_value(rows, lambda key, kind=kind: _caption_kind(key) == kind)
+            if got is not None:
+                found[kind] = (got[0], f"{where}: row {got[1]}")
+                break
+    return found
+
+
+def _filter_year(found: dict[str, tuple[str, str]]) -> tuple[int | None, str]:
+    """The one year a report is filtered to; several years cannot date the figures."""
+    if "year" not in found:
+        return None, ""
+    text, where = found["year"]
+    years = sorted({int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", text)})
+    if len(years) != 1 or set(norm(text).split()) & _SEVERAL:
+        raise LoaderError(
+            f"{where}: the report is filtered to {text!r}; expected one statistical year "
+            "(figures summed over several years cannot be dated): filter the report to one year"
+        )
+    return years[0], where
+
+
+def _filter_dims(found: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """Sex, age group or region a report is filtered to: every figure belongs to that group."""
+    dims = {}
+    for kind in ("gender", "age", "region"):
+        if kind not in found:
             continue
-        text, line = got
-        years = sorted({int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", text)})
-        if len(years) != 1 or set(norm(text).split()) & _SEVERAL:
+        text, where = found[kind]
+        if is_total(text) or set(norm(text).split()) & {"kaikki", "all", "alla"}:
+            continue
+        if set(norm(text).split()) & _SEVERAL or "," in text:
             raise LoaderError(
-                f"{where}: row {line}: the report is filtered to {text!r}; expected one statistical year "
-                "(figures summed over several years cannot be dated): filter the report to one year"
+                f"{where}: the report is filtered to {text!r}; expected one {kind} or all "
+                "(a sum over some of them is no group of the model)"
             )
-        return years[0], f"{where}: row {line}"
-    return None, ""
+        dims[kind] = text
+    return dims
 
 
 def _report_table(path: Path, sheet: str | None) -> Table:
@@ -339,7 +369,12 @@ def load_vipunen_report(
                 )
             c.measure = next(iter(fallback))
     labels = _line_labels(table, kinds)
-    filter_year, filter_where = _year_filter(path, table)
+    found = _filters(path, table)
+    filter_year, filter_where = _filter_year(found)
+    fixed = {
+        k: v for k, v in _filter_dims(found).items() if k not in kinds and all(k not in d for d in labels)
+    }
+    labels = [{**fixed, **d} for d in labels]
     has_year = "year" in kinds or any("year" in c.dims for c in columns) or any("year" in d for d in labels)
     if not has_year and filter_year is None and year is None:
         raise LoaderError(

@@ -292,3 +292,16 @@ def test_options_the_report_cannot_honour_are_refused(tmp_path):
         load_vipunen_report(path, field_contains=["Ajoneuvo"])
     with pytest.raises(LoaderError, match="CSV file has no sheets"):
         load_vipunen_report(path, sheet="Raportti")
+
+
+def test_a_filter_on_sex_or_region_makes_every_figure_that_group(tmp_path, counts):
+    rows = compact(counts, [["Tilastovuosi", 2022], ["Sukupuoli", "Nainen"], []])
+    rows = [r for r in rows if not r or r[0] not in SEXES]  # a report filtered to women: regions only
+    frame, _ = load_vipunen_report(write_xlsx(tmp_path / "f.xlsx", {"Raportti": rows}))
+    assert list(frame["group"]) == ["gender=f"]  # not 'all': the men are not in the file
+    assert frame["value"].iloc[0] == value(rows[-1][1])
+    several = compact(counts, [["Tilastovuosi", 2022], ["Oppilaitoksen maakunta", "(Useita kohteita)"], []])
+    with pytest.raises(
+        LoaderError, match=r"row 4: the report is filtered to '\(Useita kohteita\)'; expected one region"
+    ):
+        load_vipunen_report(write_xlsx(tmp_path / "s.xlsx", {"Raportti": several}))
