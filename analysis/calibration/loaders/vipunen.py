@@ -166,8 +166,28 @@ class _Column:
     dims: dict[str, Any]
 
 
+def _label_kinds(table: Table) -> tuple[list[str], list[str]]:
+    """The dimension of each row-label column (``other:<caption>`` for those summed over), and notes."""
+    kinds: list[str] = []
+    notes = []
+    for caption in table.captions:
+        kind = "compact" if norm(caption) in ROW_LABELS else _caption_kind(caption)
+        if kind in (None, "field") or kind in kinds:
+            if kind == "region":
+                notes.append(
+                    f"a second region column ({caption}) is summed over; regions are read from the first"
+                )
+            kind = f"other:{caption or 'unnamed'}"
+        kinds.append(kind)
+    return kinds, notes
+
+
 def _column_dims(table: Table) -> list[_Column]:
-    """Classify the items over each number column (measure, sex, year, age band, other)."""
+    """Classify the items over each number column (measure, sex, year, age band, other).
+
+    A column whose header names no measure takes the one named in the title or the data caption
+    above the row labels; if that is not exactly one, the column is refused.
+    """
     found = []
     for j, items in table.items.items():
         measure, dims = None, {}
@@ -186,9 +206,16 @@ def _column_dims(table: Table) -> list[_Column]:
                 dims["other:column"] = item
         found.append(_Column(j, measure, dims))
     kinds = {k for c in found for k in c.dims}
+    fallback = measures_named([str(c) for row in table.above for c in row] + table.captions, MEASURES)
     for c in found:
         for k in kinds:
             c.dims.setdefault(k, None)  # a total column (Yhteensä, Kokonaissumma) of that dimension
+        if c.measure is None and len(fallback) != 1:
+            raise LoaderError(
+                f"{table.where}: column {c.index + 1}: cannot tell its measure (Uudet opiskelijat, "
+                "Opiskelijat or Tutkinnon suorittaneet) from its header, the title or the filters"
+            )
+        c.measure = c.measure or next(iter(fallback))
     return found
 
 
@@ -338,36 +365,13 @@ def load_vipunen_report(
     rel_uncertainty, sheet, source = opts.rel_uncertainty, opts.sheet, opts.source
     path = Path(path)
     table = _report_table(path, sheet)
-    notes: list[str] = []
-    kinds: list[str] = []
-    for caption in table.captions:
-        kind = "compact" if norm(caption) in ROW_LABELS else _caption_kind(caption)
-        if kind == "field":
-            kind = f"other:{caption}"
-        elif kind is None:
-            kind = f"other:{caption or 'unnamed'}"
-        if kind in kinds:
-            if kind == "region":
-                notes.append(
-                    f"a second region column ({caption}) is summed over; regions are read from the first"
-                )
-            kind = f"other:{caption}"
-        kinds.append(kind)
+    kinds, notes = _label_kinds(table)
     fieldish = [c for c in table.captions if _caption_kind(c) == "field" or norm(c) in ROW_LABELS]
     if field_contains and not fieldish:
         raise LoaderError(
             f"{table.where}: a field filter was given but the table has no field/qualification column"
         )
     columns = _column_dims(table)
-    fallback = measures_named([str(c) for row in table.above for c in row] + table.captions, MEASURES)
-    for c in columns:
-        if c.measure is None:
-            if len(fallback) != 1:
-                raise LoaderError(
-                    f"{table.where}: column {c.index + 1}: cannot tell its measure (Uudet opiskelijat, "
-                    "Opiskelijat or Tutkinnon suorittaneet) from its header, the title or the filters"
-                )
-            c.measure = next(iter(fallback))
     labels = _line_labels(table, kinds)
     found = _filters(path, table)
     filter_year, filter_where = _filter_year(found)
@@ -403,7 +407,7 @@ def load_vipunen_report(
     recs = select(recs, names, field_contains, table.where)
     cells = Cells.of(recs, names)
     cells.notes.extend(notes)
-    if region_map is None and "region" in names:
+    if region_map is None and any(r.dims[2] is not None for r in recs):
         cells.notes.append("regional rows were not broken down (no region map given); national figures only")
     src = source or f"Vipunen report {path.name}" + (
         f" ({', '.join(field_contains)})" if field_contains else ""
