@@ -87,42 +87,40 @@ def load_fundae(
 ) -> tuple[pd.DataFrame, list[str]]:
     """A FUNDAE statistics table (coverage by firm size, participants by sex or age) → (targets, notes)."""
     opts = Options.of("ES", options)
-    country, field_contains, year = opts.country, opts.fields, opts.year
-    rel_uncertainty, sheet, source = opts.rel_uncertainty, opts.sheet, opts.source
     opts.refuse(str(path), region_map="FUNDAE's tables are national (no regions)")
     table = read_table(
-        read_rows(path, sheet),
-        str(path) + (f" [{sheet}]" if sheet else ""),
+        read_rows(path, opts.sheet),
+        str(path) + (f" [{opts.sheet}]" if opts.sheet else ""),
         lambda t: _caption(t) is not None,
         lambda t: _measure(t) is not None,
         "a FUNDAE statistics table",
     )
-    records, names, has_year = table_records(table, _caption, _measure, MEASURES, _ROUNDING, year)
-    if field_contains and not any(n.startswith("other:") and _caption(n[6:]) == "field" for n in names):
+    records, names, has_year = table_records(table, _caption, _measure, MEASURES, _ROUNDING, opts.year)
+    if opts.fields and not any(n.startswith("other:") and _caption(n[6:]) == "field" for n in names):
         opts.refuse(table.where, fields="the table has no sector column")
     records = check_totals([r for r in records if r.measure in _ADDITIVE], names, table.where) + [
         r for r in records if r.measure not in _ADDITIVE
     ]
-    years = choose_years({r.year for r in records}, year if has_year else None, table.where)
-    records = select([r for r in records if r.year in years], names, field_contains, table.where)
-    src = source or f"FUNDAE {Path(path).name}"
+    years = choose_years({r.year for r in records}, opts.year if has_year else None, table.where)
+    records = select([r for r in records if r.year in years], names, opts.fields, table.where)
+    src = opts.source or f"FUNDAE {Path(path).name}"
     notes: list[str] = []
-    frames = [_uptake(records, names, country, src, rel_uncertainty, notes, table.where)]
+    frames = [_uptake(records, names, opts.country, src, opts.rel_uncertainty, notes, table.where)]
     people = [r for r in records if r.measure in ("people", "participations") and _national_size(r, names)]
     cells = Cells.of(people, names)
     frames.append(
         to_targets(
             cells,
             {"people": "training_participants", "participations": "enrolments"},
-            country=country,
+            country=opts.country,
             source=src,
             region_map=None,
-            rel_uncertainty=rel_uncertainty,
+            rel_uncertainty=opts.rel_uncertainty,
             shares={"people": ("training_women_share", "people trained")},
         )
     )
     notes.extend(cells.notes)
-    frames.append(_printed_share(records, names, frames[-1], country, src, rel_uncertainty))
+    frames.append(_printed_share(records, names, frames[-1], opts.country, src, opts.rel_uncertainty))
     frame = (
         pd.concat([f for f in frames if len(f)], ignore_index=True)
         if any(len(f) for f in frames)

@@ -124,9 +124,7 @@ def load_mefp(
 ) -> tuple[pd.DataFrame, list[str]]:
     """An MEFP JAXI export (sex in the columns or in row sections) → (targets, notes)."""
     opts = Options.of("ES", options)
-    country, field_contains, region_map, year = opts.country, opts.fields, opts.region_map, opts.year
-    rel_uncertainty, sheet, source = opts.rel_uncertainty, opts.sheet, opts.source
-    rows = read_rows(path, sheet)
+    rows = read_rows(path, opts.sheet)
     where = str(path)
     filled = [i for i, r in enumerate(rows) if any(not blank(c) for c in r)]
     if len(filled) < 3:
@@ -138,20 +136,20 @@ def load_mefp(
             f"{where}: row {filled[0] + 1}: cannot tell the table type from the title {title!r}; expected "
             "'nuevo ingreso', 'matriculado' or 'terminó' (or pass measure=)"
         )
-    if field_contains and not any(norm(f) in norm(title) for f in field_contains):
+    if opts.fields and not any(norm(f) in norm(title) for f in opts.fields):
         opts.refuse(
             where, fields=f"the table has no professional-family breakdown and its title {title!r} names none"
         )
     m = re.search(r"((?:19|20)\d\d)\s*[-/]\s*(?:(?:19|20)?\d\d)", title + " " + Path(path).name)
-    if m and year is not None and int(m.group(1)) != year:
+    if m and opts.year is not None and int(m.group(1)) != opts.year:
         raise LoaderError(
-            f"{where}: --year {year}: the title says school year {m.group(0)} (read as {m.group(1)})"
+            f"{where}: --year {opts.year}: the title says school year {m.group(0)} (read as {m.group(1)})"
         )
-    if not m and year is None:
+    if not m and opts.year is None:
         raise LoaderError(
             f"{where}: no school year (e.g. 2023-24) in the title or the file name; pass --year"
         )
-    y = int(m.group(1)) if m else int(year)  # type: ignore[arg-type]
+    y = int(m.group(1)) if m else int(opts.year)  # type: ignore[arg-type]
     start = next((i for i in filled[1:] if _is_data_start(rows[i])), None)
     if start is None:
         raise LoaderError(
@@ -172,7 +170,7 @@ def load_mefp(
     if not records:
         raise LoaderError(f"{where}: no figures in the data rows")
     records = check_totals(records, _NAMES, where)
-    if region_map and all(r.dims[2] is None for r in records):
+    if opts.region_map and all(r.dims[2] is None for r in records):
         opts.refuse(where, region_map="the table has no community rows")
     records = select(records, _NAMES, None, where)
     cells = Cells.of(records, _NAMES)
@@ -180,14 +178,16 @@ def load_mefp(
         cells.notes.append(
             f"{provinces} province rows checked against their communities; regions are read by community"
         )
-    src = source or f"MEFP {Path(path).name}: {title.strip()} (school year {y}-{(y + 1) % 100:02d} as {y})"
+    src = (
+        opts.source or f"MEFP {Path(path).name}: {title.strip()} (school year {y}-{(y + 1) % 100:02d} as {y})"
+    )
     frame = to_targets(
         cells,
         {measure: measure},
-        country=country,
+        country=opts.country,
         source=src,
-        region_map=region_map,
-        rel_uncertainty=rel_uncertainty,
+        region_map=opts.region_map,
+        rel_uncertainty=opts.rel_uncertainty,
         shares={"new_learners": ("women_share", "new students"), "learners": ("women_share", "students")},
     )
     return frame, cells.notes

@@ -180,10 +180,8 @@ def load_sepe(
 ) -> tuple[pd.DataFrame, list[str]]:
     """A SEPE / SISPE training-for-employment table → (targets, notes)."""
     opts = Options.of("ES", options)
-    country, field_contains, region_map, year = opts.country, opts.fields, opts.region_map, opts.year
-    rel_uncertainty, sheet, source = opts.rel_uncertainty, opts.sheet, opts.source
-    rows = read_rows(path, sheet)
-    where = str(path) + (f" [{sheet}]" if sheet else "")
+    rows = read_rows(path, opts.sheet)
+    where = str(path) + (f" [{opts.sheet}]" if opts.sheet else "")
     table = read_table(
         rows,
         where,
@@ -192,33 +190,33 @@ def load_sepe(
         "a SEPE training table",
     )
     rounding: dict[str, Rounding] = {m: ("printed" if m in _RATES else "exact") for m in MEASURES}
-    records, names, has_year = table_records(table, _caption, _measure, MEASURES, rounding, year)
-    if field_contains and not any(_caption(c) == "field" for c in table.captions):
+    records, names, has_year = table_records(table, _caption, _measure, MEASURES, rounding, opts.year)
+    if opts.fields and not any(_caption(c) == "field" for c in table.captions):
         opts.refuse(table.where, fields="the table has no Especialidad/Familia column")
-    if region_map and "region" not in [_caption(c) for c in table.captions]:
+    if opts.region_map and "region" not in [_caption(c) for c in table.captions]:
         opts.refuse(table.where, region_map="the table has no Comunidad autónoma column")
     records = check_totals([r for r in records if r.measure not in _RATES], names, table.where) + [
         r for r in records if r.measure in _RATES
     ]
-    years = choose_years({r.year for r in records}, year if has_year else None, table.where)
-    records = select([r for r in records if r.year in years], names, field_contains, table.where)
+    years = choose_years({r.year for r in records}, opts.year if has_year else None, table.where)
+    records = select([r for r in records if r.year in years], names, opts.fields, table.where)
     _derive_dropouts(records)
     cells = Cells.of([r for r in records if r.measure in _COUNTS + ("dropouts",)], names)
-    src = source or f"SEPE {Path(path).name}" + (f" ({', '.join(field_contains)})" if field_contains else "")
+    src = opts.source or f"SEPE {Path(path).name}" + (f" ({', '.join(opts.fields)})" if opts.fields else "")
     frame = to_targets(
         cells,
         {m: m for m in _COUNTS if cells.data.get(m)},
-        country=country,
+        country=opts.country,
         source=src,
-        region_map=region_map,
-        rel_uncertainty=rel_uncertainty,
+        region_map=opts.region_map,
+        rel_uncertainty=opts.rel_uncertainty,
         shares={"enrolments": ("women_share", "participants")},
     )
-    frame = _with_rates(frame, cells, records, country, src, rel_uncertainty)
+    frame = _with_rates(frame, cells, records, opts.country, src, opts.rel_uncertainty)
     if frame.empty:
         raise LoaderError(
             f"{table.where}: no figures in the data rows"
-            + (f" matching {field_contains}" if field_contains else "")
+            + (f" matching {opts.fields}" if opts.fields else "")
         )
     return frame, cells.notes
 

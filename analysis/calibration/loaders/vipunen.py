@@ -361,13 +361,11 @@ def load_vipunen_report(
 ) -> tuple[pd.DataFrame, list[str]]:
     """A Vipunen report download (CSV, XLSX, XLSB; flat, tabular or compact pivot) → (targets, notes)."""
     opts = Options.of("FI", options)
-    country, field_contains, region_map, year = opts.country, opts.fields, opts.region_map, opts.year
-    rel_uncertainty, sheet, source = opts.rel_uncertainty, opts.sheet, opts.source
     path = Path(path)
-    table = _report_table(path, sheet)
+    table = _report_table(path, opts.sheet)
     kinds, notes = _label_kinds(table)
     fieldish = [c for c in table.captions if _caption_kind(c) == "field" or norm(c) in ROW_LABELS]
-    if field_contains and not fieldish:
+    if opts.fields and not fieldish:
         raise LoaderError(
             f"{table.where}: a field filter was given but the table has no field/qualification column"
         )
@@ -380,16 +378,16 @@ def load_vipunen_report(
     }
     labels = [{**fixed, **d} for d in labels]
     has_year = "year" in kinds or any("year" in c.dims for c in columns) or any("year" in d for d in labels)
-    if not has_year and filter_year is None and year is None:
+    if not has_year and filter_year is None and opts.year is None:
         raise LoaderError(
             f"{table.where}: no year: no Tilastovuosi column, no year filter above the pivot or on a "
             "Raporttiselite sheet; pass --year"
         )
-    if filter_year is not None and year is not None and filter_year != year:
+    if filter_year is not None and opts.year is not None and filter_year != opts.year:
         raise LoaderError(
-            f"{filter_where}: the report is filtered to {filter_year}, but --year {year} was given"
+            f"{filter_where}: the report is filtered to {filter_year}, but --year {opts.year} was given"
         )
-    records = _records(table, labels, columns, filter_year or year)
+    records = _records(table, labels, columns, filter_year or opts.year)
     extra = {k for d in labels for k in d} | {k for c in columns for k in c.dims}
     names = ("gender", "age", "region", *sorted(extra - {"gender", "age", "region", "year"}))
     recs = [Record(m, y, tuple(d.get(n) for n in names), cnt, ln) for m, y, d, cnt, ln in records]
@@ -400,17 +398,17 @@ def load_vipunen_report(
             f"{table.where}: students (Opiskelijat) are a stock and cannot be summed over months"
         )
     recs = check_totals(recs, names, table.where)
-    years = choose_years({r.year for r in recs}, year if has_year else None, table.where)
+    years = choose_years({r.year for r in recs}, opts.year if has_year else None, table.where)
     recs = [r for r in recs if r.year in years]
-    if region_map and "region" not in kinds and not any("region" in d for d in labels):
+    if opts.region_map and "region" not in kinds and not any("region" in d for d in labels):
         opts.refuse(table.where, region_map="the table has no region column")
-    recs = select(recs, names, field_contains, table.where)
+    recs = select(recs, names, opts.fields, table.where)
     cells = Cells.of(recs, names)
     cells.notes.extend(notes)
-    if region_map is None and any(r.dims[2] is not None for r in recs):
+    if opts.region_map is None and any(r.dims[2] is not None for r in recs):
         cells.notes.append("regional rows were not broken down (no region map given); national figures only")
-    src = source or f"Vipunen report {path.name}" + (
-        f" ({', '.join(field_contains)})" if field_contains else ""
+    src = opts.source or f"Vipunen report {path.name}" + (
+        f" ({', '.join(opts.fields)})" if opts.fields else ""
     )
     if filter_year is not None:
         src += f"; year {filter_year} from the report filter"
@@ -418,10 +416,10 @@ def load_vipunen_report(
     frame = to_targets(
         cells,
         {m: m for m in measures},
-        country=country,
+        country=opts.country,
         source=src,
-        region_map=region_map,
-        rel_uncertainty=rel_uncertainty,
+        region_map=opts.region_map,
+        rel_uncertainty=opts.rel_uncertainty,
         region_aliases=REGION_ALIASES,
         shares=SHARES,
     )

@@ -39,8 +39,6 @@ def load_vipunen_api(
 ) -> tuple[pd.DataFrame, list[str]]:
     """The JSON array of a Vipunen API resource → (targets, notes)."""
     opts = Options.of("FI", options)
-    country, field_contains, region_map, year = opts.country, opts.fields, opts.region_map, opts.year
-    rel_uncertainty, source = opts.rel_uncertainty, opts.source
     opts.refuse(str(path), sheet="a JSON file has no sheets")
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -58,11 +56,11 @@ def load_vipunen_api(
     if not measures:
         raise LoaderError(f"{path}: no measure field ({', '.join(API_FIELDS)})")
     field_keys = [k for k in _FIELD_KEYS if k in keys]
-    if field_contains and not field_keys:
+    if opts.fields and not field_keys:
         opts.refuse(
             str(path), fields="this resource has no qualification field (the monthly resource covers all VET)"
         )
-    if region_map and "oppilaitoksenMaakunta" not in keys:
+    if opts.region_map and "oppilaitoksenMaakunta" not in keys:
         opts.refuse(str(path), region_map="this resource has no region field")
     notes = []
     if monthly and "opiskelijatLkm" in keys:
@@ -73,7 +71,7 @@ def load_vipunen_api(
             y = int(rec["tilastovuosi"])
         except (KeyError, TypeError, ValueError):
             raise LoaderError(
-                f"{path}: record {i}: tilastovuosi {rec.get('tilastovuosi')!r} is not a year"
+                f"{path}: record {i}: tilastovuosi {rec.get('tilastovuosi')!r} is not a opts.year"
             ) from None
         g = gender(rec["sukupuoli"]) if "sukupuoli" in rec else None
         a = age_label(rec["ika"]) if "ika" in rec else None
@@ -88,17 +86,17 @@ def load_vipunen_api(
             if count is not None:
                 dims = (g if g is not False else UNKNOWN, a, r, field)
                 records.append(Record(API_FIELDS[k], y, dims, count, i))
-    years = choose_years({r.year for r in records}, year, str(path))
-    records = select([r for r in records if r.year in years], _NAMES, field_contains, str(path))
+    years = choose_years({r.year for r in records}, opts.year, str(path))
+    records = select([r for r in records if r.year in years], _NAMES, opts.fields, str(path))
     cells = Cells.of(records, _NAMES)
     cells.notes.extend(notes)
     frame = to_targets(
         cells,
         {m: m for m in API_FIELDS.values() if any(r.measure == m for r in records)},
-        country=country,
-        source=source or f"Vipunen API {Path(path).name}",
-        region_map=region_map,
-        rel_uncertainty=rel_uncertainty,
+        country=opts.country,
+        source=opts.source or f"Vipunen API {Path(path).name}",
+        region_map=opts.region_map,
+        rel_uncertainty=opts.rel_uncertainty,
         region_aliases=REGION_ALIASES,
         shares=SHARES,
     )
