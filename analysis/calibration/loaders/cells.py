@@ -151,11 +151,19 @@ def select(
         tails = {tuple(r.dims[i] for i in rest) for r in group}
         for r in group:
             mine = tuple(r.dims[i] for i in rest)
-            if not any(
-                t != mine and all(a is None or a == b for a, b in zip(t, mine, strict=True)) for t in tails
-            ):
+            if not any(coarser in tails for coarser in _coarser(mine)):
                 kept.append(r)
     return kept
+
+
+def _coarser(labels: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Every label tuple that totals ``labels`` over one or more of its filled positions."""
+    filled = [i for i, v in enumerate(labels) if v is not None]
+    out = []
+    for n in range(1, len(filled) + 1):
+        for drop in combinations(filled, n):
+            out.append(tuple(None if i in drop else v for i, v in enumerate(labels)))
+    return out
 
 
 @dataclass
