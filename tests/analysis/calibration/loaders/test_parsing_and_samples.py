@@ -1,4 +1,4 @@
-"""Loaders: Vipunen (report CSV, API JSON), MEFP JAXI CSV and SEPE tables to tidy targets."""
+"""Parsing (counts, ages), the sample files and the first layouts: Vipunen, API JSON, MEFP, SEPE."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from analysis.calibration.loaders import (
     parse_count,
     read_region_map,
 )
+from analysis.calibration.loaders.counts import Count, read_count
+from analysis.calibration.loaders.labels import OPEN, parse_size, size_groups, subtotal_of
+from analysis.calibration.loaders.vipunen import region_caption
 from analysis.calibration.targets import COLUMNS, TargetsError, validate_targets
 from model.compiled import compile_scenario
 from model.params import load_scenario
@@ -71,16 +74,16 @@ def test_parse_count_refuses_text():
     [
         ("21 vuotta", (21, 21)),
         ("alle 15-vuotiaat", (0, 14)),
-        ("yli 70-vuotiaat", (71, 200)),
+        ("yli 70-vuotiaat", (71, OPEN)),
         ("20-24-vuotiaat", (20, 24)),
         ("De 25 a 29 años", (25, 29)),
         ("16 y menos", (0, 16)),
         ("Menores de 25", (0, 24)),
-        ("40 y más", (40, 200)),
-        ("45 y más años", (45, 200)),
-        ("17 o más", (17, 200)),
+        ("40 y más", (40, OPEN)),
+        ("45 y más años", (45, OPEN)),
+        ("17 o más", (17, OPEN)),
         ("≤16", (0, 16)),
-        ("50+", (50, 200)),
+        ("50+", (50, OPEN)),
         ("Yhteensä", None),
         ("Total", None),
         ("Tieto puuttuu", None),
@@ -91,13 +94,13 @@ def test_parse_age(label, band):
 
 
 def test_age_bands_merge_into_model_bands():
-    mefp = [(0, 16), (17, 17), (18, 18), (19, 19), (20, 24), (25, 29), (30, 39), (40, 200)]
+    mefp = [(0, 16), (17, 17), (18, 18), (19, 19), (20, 24), (25, 29), (30, 39), (40, OPEN)]
     got = age_groups(mefp)
     assert {got[b] for b in mefp[:6]} == {"16-29"}
-    assert got[(30, 39)] == got[(40, 200)] == "30-49|50+"
-    single = [(0, 14)] + [(a, a) for a in range(15, 71)] + [(71, 200)]
+    assert got[(30, 39)] == got[(40, OPEN)] == "30-49|50+"
+    single = [(0, 14)] + [(a, a) for a in range(15, 71)] + [(71, OPEN)]
     got = age_groups(single)
-    assert got[(15, 15)] == "16-29" and got[(35, 35)] == "30-49" and got[(71, 200)] == "50+"
+    assert got[(15, 15)] == "16-29" and got[(35, 35)] == "30-49" and got[(71, OPEN)] == "50+"
     # 21+ cannot be expressed in the model's bands
     assert age_groups([(21, 200)]) == {}
 
@@ -126,7 +129,7 @@ def test_vipunen_report_sample_leaves_out_unaligned_ages():
     frame, notes = load_vipunen_report(SAMPLES / "vipunen_uudet_opiskelijat_2022.csv")
     assert _row(frame, "new_learners", "all", 2022)["value"] == 95190
     assert len(frame) == 1  # the 21+ rows cannot be expressed in the model's age bands
-    assert any("not aligned" in n for n in notes)
+    assert any("do not align" in n for n in notes)
 
 
 def test_vipunen_report_privacy_bands_regions_and_ages(tmp_path):
@@ -179,12 +182,12 @@ def test_vipunen_api_monthly_json(tmp_path):
     path = tmp_path / "amm_opiskelijat_ja_tutkinnot_kuukausi_maakunta.json"
     path.write_text(json.dumps(records), encoding="utf-8")
     frame, notes = load_vipunen_api(path, region_map={"uusimaa": "uusimaa"})
-    # months summed, 'Tieto puuttuu' region left out, Lappi not in the map (left out of regions only)
-    assert _row(frame, "new_learners", "all", 2023)["value"] == 2 * 2 * 40
+    # months summed; 'Tieto puuttuu' region counts nationally; Lappi not in the map (left out of regions only)
+    assert _row(frame, "new_learners", "all", 2023)["value"] == 2 * 3 * 40
     assert _row(frame, "new_learners", "region=uusimaa")["value"] == 2 * 40
-    assert _row(frame, "new_learners", "age=16-29")["value"] == 2 * 2 * 40
+    assert _row(frame, "new_learners", "age=16-29")["value"] == 2 * 3 * 40
     assert _row(frame, "women_share")["value"] == pytest.approx(0.25)
-    assert _row(frame, "credentials_issued")["value"] == 2 * 2 * 2 * 5
+    assert _row(frame, "credentials_issued")["value"] == 2 * 3 * 2 * 5
     assert "learners" not in set(frame["indicator"])  # a monthly stock is not summed
     assert any("Lappi" in n for n in notes)
     assert any("stock" in n for n in notes)
@@ -229,7 +232,7 @@ def test_mefp_comma_file_with_regions_and_provinces(tmp_path):
         ",Total,16 y menos,17 o más,Total,16 y menos,17 o más,Total,16 y menos,17 o más",
     ]
     rows = [
-        '00 TOTAL,"1.000",400,600,700,300,400,300,100,200',
+        '00 TOTAL,"150",60,90,105,45,60,45,15,30',
         "13 MADRID (COMUNIDAD DE),100,40,60,70,30,40,30,10,20",
         "15 NAVARRA (COMUNIDAD FORAL DE),50,20,30,35,15,20,15,5,10",
         "31 Navarra,50,20,30,35,15,20,15,5,10",
@@ -238,7 +241,7 @@ def test_mefp_comma_file_with_regions_and_provinces(tmp_path):
     path.write_text("\n".join(header + rows), encoding="utf-8")
     rmap = read_region_map(SAMPLES / "region_map_es.yaml")
     frame, notes = load_mefp(path, region_map=rmap)
-    assert _row(frame, "new_learners", "all", 2022)["value"] == 1000
+    assert _row(frame, "new_learners", "all", 2022)["value"] == 150
     assert _row(frame, "new_learners", "region=madrid")["value"] == 100
     assert _row(frame, "new_learners", "region=navarra")["value"] == 50  # the province row is not added
     assert any("province" in n for n in notes)
@@ -322,7 +325,7 @@ def test_sepe_unproduced_statistics_are_named(tmp_path):
 def test_sepe_refuses_a_table_without_measures(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("Año;Sexo;Comunidad autónoma\n2021;Total;Madrid\n", encoding="utf-8")
-    with pytest.raises(LoaderError, match="no measure column"):
+    with pytest.raises(LoaderError, match="not a SEPE training table"):
         load_sepe(path)
 
 
@@ -360,3 +363,94 @@ def test_hand_built_sample_targets_validate():
     targets, _ = validate_targets(frame, compile_scenario(loaded.config))
     assert len(targets) == 4
     assert targets[0].group == {"size": ("1-5", "6-9")}
+
+
+# ---------------------------------------------------------------- labels in every dash and language
+
+
+@pytest.mark.parametrize(
+    ("label", "band"),
+    [
+        ("15–19-vuotiaat", (15, 19)),
+        ("15-19-vuotiaat", (15, 19)),
+        ("65–vuotiaat ja sitä vanhemmat", (65, OPEN)),
+        ("14–vuotiaat ja sitä nuoremmat", (0, 14)),
+        ("alle 30–vuotiaat", (0, 29)),
+        ("25–29 år", (25, 29)),
+        ("65 år eller äldre", (65, OPEN)),
+        ("över 70 år", (71, OPEN)),
+        ("Aged 14 or under", (0, 14)),
+        ("Aged 25–29", (25, 29)),
+        ("Aged 65 or older", (65, OPEN)),
+        ("Mayores de 55", (56, OPEN)),
+        ("De 16 a 25 años", (16, 25)),
+        ("3 - 5 vuotta", (3, 5)),
+    ],
+)
+def test_parse_age_in_every_dash_and_language(label, band):
+    assert parse_age(label) == band
+
+
+@pytest.mark.parametrize(
+    ("label", "band"),
+    [
+        ("De 1 a 9", (1, 9)),
+        ("1 a 5", (1, 5)),
+        ("6-9", (6, 9)),
+        ("250 y más", (250, OPEN)),
+        ("Más de 249", (250, OPEN)),
+    ],
+)
+def test_parse_size(label, band):
+    assert parse_size(label) == band
+
+
+def test_firm_sizes_map_to_the_models_bands():
+    got = size_groups([(1, 9), (10, 49), (50, 249), (250, OPEN)])
+    assert got[(1, 9)] == "1-5|6-9" and got[(250, OPEN)] == "250+"
+    merged = size_groups([(1, 9), (10, 99), (100, 249), (250, OPEN)])  # 10-99 + 100-249 tile 10-249
+    assert merged[(10, 99)] == merged[(100, 249)] == "10-49|50-249"
+
+
+@pytest.mark.parametrize("text", ["−", "–", "—", "‒", "-", "..", ""])
+def test_dash_empties_are_no_figure(text):
+    assert parse_count(text) is None
+
+
+def test_rounding_sets_variance_and_largest_error():
+    assert read_count("1 203", " ", "vipunen") == Count(1203.0, 2 / 3, 1.0)
+    assert read_count("1-4", " ", "vipunen") == Count(2.5, 1.25, 1.5)
+    assert read_count("−", " ", "vipunen") is None
+    printed = read_count("15,5", ".", "printed")
+    assert (printed.value, printed.err) == (15.5, 0.05) and printed.var == pytest.approx(0.01 / 12)
+    assert read_count(93, ".", "printed") == Count(93.0, 1 / 12, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("label", "item"),
+    [
+        ("Uusimaa Yhteensä", "Uusimaa"),
+        ("Total Uusimaa", "Uusimaa"),
+        ("Etelä-Savo Summa", "Etelä-Savo"),
+        ("Yhteensä", None),
+    ],
+)
+def test_subtotal_labels(label, item):
+    assert subtotal_of(label) == item
+
+
+def test_region_captions_exclude_major_regions_and_codes():
+    assert region_caption("Koulutuksen järjestäjän maakunta") and region_caption("Hemlandskap")
+    assert not region_caption("Major region of education") and not region_caption(
+        "Subregion of the institution"
+    )
+    assert not region_caption("Koodit maakunta") and not region_caption("Seutukunta")
+
+
+def test_compact_pivot_with_two_levels_it_cannot_tell_apart_is_refused(tmp_path):
+    path = tmp_path / "c.csv"
+    rows = ["Tilastovuosi;2023", "", "Rivitunnisteet;Tutkinnon suorittaneet", "Tekniikan alat;300"]
+    rows += ["Ajoneuvoalan perustutkinto;120", "Logistiikan perustutkinto;180", "Kokonaissumma;300"]
+    path.write_text("\n".join(rows), encoding="utf-8")
+    with pytest.raises(LoaderError, match=r"row 7 gives credentials_issued 2023 .* add up to 600"):
+        load_vipunen_report(path)
