@@ -58,6 +58,9 @@ class Event(IntEnum):
     COURSE_TAKEN = 37  # a firm's usual course (not an MC): module = course index, value = hours
     COURSE_PAID = 38  # an instrument pays for a course place: module = course index, value = EUR
     CLAIMED = 39  # a firm claims an instrument for the first time in a budget year: value = its entry cost
+    APPROVED = 40  # a panel re-approves renewed content: provider, module, value = days it waited
+    COMPETENCE = 41  # a credential issued: value 1 if its holder can do the work, 0 if not
+    PERFORMANCE = 42  # an employer sees a holder's work on a credential: value 1 good, 0 bad
 
 
 COLUMNS: dict[str, type] = {

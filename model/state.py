@@ -14,7 +14,18 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["Status", "FIELDS", "STATIC", "World", "ActorArrays", "Globals", "initial_counts"]
+__all__ = [
+    "Status",
+    "FIELDS",
+    "STATIC",
+    "World",
+    "ActorArrays",
+    "Globals",
+    "initial_counts",
+    "width_of",
+    "MAX_MODULES",
+    "N_KINDS",
+]
 
 
 class Status(IntEnum):
@@ -29,7 +40,8 @@ class Status(IntEnum):
 
 
 # actor -> field -> (dtype, width): width False for one value per agent, True for one per funding
-# instrument (n_instruments), "modules" for one per pathway module (MAX_MODULES).
+# instrument (n_instruments), "modules" for one per pathway module (MAX_MODULES), "kinds" for one
+# per kind of credential (N_KINDS).
 FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
     "workers": {
         "active": (np.bool_, False),
@@ -54,6 +66,9 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "stage": (np.int8, False),
         "issuer_q": (np.float32, False),
         "cur_held": (np.uint8, False),  # credentials issued on up-to-date content (bit mask)
+        "competent": (np.uint8, False),  # credentials whose holder can do the work (bit mask)
+        "skilled": (np.bool_, False),  # able to do the current module's work at the last assessment
+        "issued_by": (np.int32, "modules"),  # provider that issued each credential held; -1: none
         "exit_week": (np.int32, False),  # week the worker leaves the sector; -1: to be drawn (flows)
         "older_week": (np.int32, False),  # week the worker moves up an age band; -1: to be drawn
         "commit": (np.float32, True),
@@ -69,6 +84,7 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "ca_covered": (np.bool_, False),
         "aware": (np.bool_, False),
         "trust": (np.float32, False),
+        "prior": (np.float32, False),  # the firm's prior share of good MC holders (before any evidence)
         "threshold": (np.float32, False),
         "accepts": (np.bool_, False),
         "design_group": (np.bool_, False),
@@ -76,6 +92,9 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "budget_left": (np.float32, False),  # what is left of the year's training plan
         "plan_mult": (np.float32, False),  # the firm's training plan relative to the sector's per employee
         "claimed": (np.bool_, True),  # per instrument: claimed this budget year (its entry cost is paid)
+        "good": (np.float32, "kinds"),  # evidence for each kind of credential: good observations
+        "bad": (np.float32, "kinds"),  # ... and bad ones (own, heard from peers)
+        "accepts_kinds": (np.uint8, False),  # kinds of credential the firm accepts (bit mask)
         "pool": (np.float32, True),
     },
     "providers": {
@@ -94,12 +113,16 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "esco": (np.bool_, False),
         "offers": (np.uint8, False),
         "active": (np.bool_, False),
+        "competence": (np.float32, False),  # share of its learners it leaves able to do the work
+        "rep_good": (np.float32, False),  # published record: passed audits, holders' good work
+        "rep_bad": (np.float32, False),  # failed audits, holders' bad work
         "pool": (np.float32, True),
         "day_grant_end": (np.int32, True),
         "outdated_since": (np.int32, "modules"),  # day of the first change not in the content; -1: current
         "renew_due": (np.int32, "modules"),  # day a running renewal completes; -1: none running
         "renew_started": (np.int32, "modules"),  # day the running renewal started
         "detect_due": (np.int32, "modules"),  # day the provider notices the change (trigger mode); -1
+        "approval_since": (np.int32, "modules"),  # day renewed content awaits the panel's approval; -1
         "last_change": (np.int32, "modules"),  # day of the latest change event of the module; -1
     },
 }
@@ -118,10 +141,12 @@ STATIC: dict[str, tuple[str, str]] = {
 
 
 MAX_MODULES = 8  # the schema's limit on pathway modules; per-module arrays have this width
+N_KINDS = 4  # kinds of credential employers tell apart: (moderated or not) x (EDC or paper)
 
 
-def _width(width: bool | str, n_instruments: int) -> int:
-    return MAX_MODULES if width == "modules" else n_instruments
+def width_of(width: bool | str, n_instruments: int) -> int:
+    """Columns of a per-agent array: one per instrument, per pathway module or per credential kind."""
+    return {"modules": MAX_MODULES, "kinds": N_KINDS}.get(width, n_instruments) if width else 1
 
 
 class ActorArrays:
@@ -137,7 +162,7 @@ class ActorArrays:
         self._k = n_instruments
         self._store: dict[str, np.ndarray] = {}
         for name, (dtype, width) in FIELDS[actor].items():
-            shape = (n, _width(width, n_instruments)) if width else (n,)
+            shape = (n, width_of(width, n_instruments)) if width else (n,)
             self._store[name] = np.zeros(shape, dtype=dtype)
             setattr(self, name, self._store[name])
 

@@ -12,6 +12,7 @@ from scipy.special import ndtri
 
 from model.compiled import AGE_BANDS, ASSESSMENTS, BANDS, DELIVERIES, PTYPES, Compiled
 from model.params.schema import SIZE_BANDS
+from model.rules.beliefs import break_even
 from model.state import ActorArrays, Globals, Status, World
 from model.streams import Streams
 
@@ -79,6 +80,7 @@ def _workers(c: Compiled, s: Streams, smes: ActorArrays) -> ActorArrays:
     w.provider[:] = -1
     w.exit_week[:] = -1
     w.older_week[:] = -1
+    w.issued_by[:] = -1
     return w
 
 
@@ -114,6 +116,7 @@ def add_entrants(c: Compiled, s: Streams, w: ActorArrays, stream_of: np.ndarray)
     w.provider[ids] = -1
     w.exit_week[ids] = -1
     w.older_week[ids] = -1
+    w.issued_by[ids] = -1
     return ids
 
 
@@ -131,7 +134,14 @@ def add_firms(c: Compiled, s: Streams, smes: ActorArrays, k: int) -> np.ndarray:
     smes.ca_covered[ids] = u["synth.ca"] < pop.ca_coverage
     trust = emp.initial_trust_mean + emp.initial_trust_sd * ndtri(u["synth.trust"])
     smes.trust[ids] = np.clip(trust, 0.0, 1.0)
-    thr = emp.acceptance_threshold_mean + emp.acceptance_threshold_sd * ndtri(u["synth.thr"])
+    smes.prior[ids] = np.clip(trust, 0.01, 0.99)
+    # The learning rule's threshold is the break-even share of good hires (cost of a wrong hire, L375).
+    centre = (
+        emp.acceptance_threshold_mean
+        if emp.trust_rule == "signals"
+        else break_even(emp.wrong_hire_cost_ratio)
+    )
+    thr = centre + emp.acceptance_threshold_sd * ndtri(u["synth.thr"])
     smes.threshold[ids] = np.clip(thr, 0.01, 1.0)
     smes.experience[ids] = emp.prior_quality
     spread = c.cfg.training.plan_spread  # lognormal with mean 1: plans vary between firms
@@ -164,9 +174,18 @@ def _providers(c: Compiled, s: Streams) -> ActorArrays:
         prov.moderated[i] = p.joins_moderation or required
         prov.edc[i] = p.issues_edc
         prov.esco[i] = p.esco_tagged
+        by_type = c.cfg.pathway.competence_by_provider_type.get(p.type, 0.8)
+        prov.competence[i] = p.competence if p.competence is not None else by_type
         wanted = p.modules if p.modules is not None else list(c.module_ids)
         prov.offers[i] = sum(1 << c.module_ids.index(m) for m in wanted)
-    for name in ("outdated_since", "renew_due", "renew_started", "detect_due", "last_change"):
+    for name in (
+        "outdated_since",
+        "renew_due",
+        "renew_started",
+        "detect_due",
+        "last_change",
+        "approval_since",
+    ):
         getattr(prov, name)[:] = -1
     return prov
 

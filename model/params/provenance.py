@@ -51,10 +51,13 @@ class Provenance:
     range: tuple[float, float] | None = None
     table: str | None = None
     table_range: tuple[float, float] | None = None
+    choices: tuple[Any, ...] | None = None  # a structural assumption: the rules the ensemble may pick
 
     def describe(self) -> str:
         """One line for tables: kind, text and range."""
         rng = f" [range {self.range[0]:g}..{self.range[1]:g}]" if self.range else ""
+        if self.choices:
+            rng = f" [choices {', '.join(map(str, self.choices))}]"
         if self.table_range:
             from model.params.tables import rule_for
 
@@ -82,14 +85,16 @@ def parse_wrapper(node: Any) -> tuple[Any, Provenance] | None:
     tags = [t for t in _TAGS if t in node]
     if not tags:
         return None
-    extra = set(node) - {"value", "range", *_TAGS}
+    extra = set(node) - {"value", "range", "choices", *_TAGS}
     if extra or len(tags) != 1:
         raise ProvenanceError(
             "a provenance wrapper holds 'value' and exactly one of source/assumption/calibrated "
-            f"(plus 'range' for assumptions); found keys {sorted(node)}"
+            f"(plus 'range' or 'choices' for assumptions); found keys {sorted(node)}"
         )
     tag, value, text = tags[0], node["value"], str(node[tags[0]])
     rng = node.get("range")
+    if "choices" in node:
+        return value, _choice(tag, value, text, node["choices"], rng)
     if tag == "assumption" and isinstance(value, dict | list) and value:
         return value, Provenance("assumption", text, table_range=_table_range(rng))
     if tag == "assumption":
@@ -116,6 +121,20 @@ def parse_wrapper(node: Any) -> tuple[Any, Provenance] | None:
         raise ProvenanceError("'range' belongs to assumptions only")
     kind: Kind = "calibrated" if tag == "calibrated" else _kind_of_source(text)
     return value, Provenance(kind, text)
+
+
+def _choice(tag: str, value: Any, text: str, choices: Any, rng: Any) -> Provenance:
+    """A structural assumption: one of a few rules, each defensible; the ensemble samples the choice."""
+    if tag != "assumption":
+        raise ProvenanceError("'choices' belong to assumptions only")
+    if rng is not None:
+        raise ProvenanceError("an assumption has either a range or choices, not both")
+    names = isinstance(choices, list) and all(isinstance(x, str | bool) for x in choices)
+    if not (names and len(choices) >= 2):
+        raise ProvenanceError(f"choices: expected a list of two or more names, got {choices!r}")
+    if value not in choices:
+        raise ProvenanceError(f"value {value!r} is not one of its choices {choices}")
+    return Provenance("assumption", text, choices=tuple(choices))
 
 
 def _table_range(rng: Any) -> tuple[float, float] | None:

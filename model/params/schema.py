@@ -119,6 +119,7 @@ class Rpl(Section):
     assessment_days: Annotated[float, Field(ge=1.0, le=365.0)] = 14.0
     fee_eur: NonNeg = 0.0
     hours: Annotated[float, Field(gt=0.0, le=200.0)] = 8.0  # learner's time to assemble and present evidence
+    competent_share: Share = 0.9  # candidates whose moderated workplace evidence shows real competence
 
 
 class Pathway(Section):
@@ -126,6 +127,16 @@ class Pathway(Section):
 
     modules: Annotated[list[Module], Field(min_length=1, max_length=8)]
     rpl: Rpl = Rpl()
+    # Share of learners a provider of each type leaves able to do the work (a provider may set its own).
+    competence_by_provider_type: dict[ProviderType, Share] = Field(
+        default_factory=lambda: {
+            "public_vet": 0.85,
+            "private": 0.75,
+            "oem": 0.9,
+            "sector_body": 0.9,
+            "hei": 0.85,
+        }
+    )
 
     @model_validator(mode="after")
     def _prerequisites_exist(self) -> Pathway:
@@ -158,17 +169,26 @@ class Provider(Section):
     issues_edc: bool = False
     esco_tagged: bool = False
     modules: list[str] | None = None
+    competence: Share | None = None  # share of its learners able to do the work; None: its type's
 
 
 class Moderation(Section):
-    """External moderation by sampled audits with finite assessor capacity (L379, L622–624)."""
+    """External moderation: panels sit on a cadence and audit sampled assessments (L379, L622–624).
+
+    Panels convened by sector bodies audit sampled assessment artefacts with finite assessor
+    capacity; what waits for the next sitting is the backlog. An audit finds a pass that the
+    learner's competence does not bear out with ``audit_detection``; the learner is reassessed and
+    the provider's published record shows a failed audit.
+    """
 
     required: bool = False
     sampling_rate: Share = 0.2
     assessors: Annotated[int, Field(ge=0)] = 4
-    audits_per_assessor_per_week: NonNeg = 3.0
-    audit_pass_mcq: Share = 0.75
-    audit_pass_practical: Share = 0.95
+    sitting_interval_days: Annotated[int, Field(ge=7, le=365)] = 28
+    audits_per_assessor_per_sitting: NonNeg = 12.0
+    audit_detection: Share = 0.8
+    audit_false_alarm: Share = 0.02
+    approval_audits: NonNeg = 4.0  # panel capacity one re-approval of renewed content takes, in audits
     reassessment_days: Annotated[float, Field(ge=0.0)] = 21.0
     cost_per_audit_eur: NonNeg = 150.0
 
@@ -179,7 +199,10 @@ class Verification(Section):
     checks_per_holder_per_year: Hazard = 0.5
     infra_failure_rate: Share = 0.02
     metadata_incomplete_rate: Share = 0.05
-    paper_success_rate: Share = 0.0
+    paper_success_rate: Share = (
+        0.8  # a phone call or e-mail to the issuer answers; short courses are trusted (L435)
+    )
+    paper_check_days: NonNeg = 5.0  # how long a paper/PDF check takes (an EDC check is instant)
     edc_issue_days: NonNeg = 2.0
     paper_issue_days: NonNeg = 10.0
 
@@ -268,6 +291,18 @@ class Employer(Section):
     need_weight: NonNeg = 5.0
     need_floor: Share = 0.5  # share of the EV need left when no staff lacks the first gateway
     trust_weight: float = 1.5
+    # How employers come to trust micro-credentials: "learning" from evidence (holders' work, their
+    # own checks, peers' experience; issue 16), or "signals" (a weighted sum of regional label shares).
+    trust_rule: Literal["learning", "signals"] = "learning"
+    prior_strength: Annotated[float, Field(gt=0.0, le=1000.0)] = 4.0  # pseudo-observations of the prior
+    risk_aversion: NonNeg = 1.0  # posterior sds a belief must clear the threshold by (HV safety, L375)
+    wrong_hire_cost_ratio: NonNeg = 1.0  # cost of a wrong hire ÷ gain of a right one: threshold r/(1+r)
+    observations_per_holder_per_year: Hazard = 2.0  # times a firm sees a holder's work on a credential
+    good_if_competent: Share = 0.95
+    good_if_not_competent: Share = 0.3
+    failed_check_weight: NonNeg = 0.5  # a check that cannot verify a credential, as bad observations
+    peer_weight: NonNeg = 0.02  # weight another firm of the region gives an observation it hears of
+    reputation_report_weight: NonNeg = 0.2  # weight of one holder's reported work in a provider's record
     initial_trust_mean: Share = 0.35
     initial_trust_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.12
     acceptance_threshold_mean: Share = 0.45
@@ -308,8 +343,9 @@ class Worker(Section):
     dropout_per_year: Hazard = 1.0
     caring_dropout_multiplier: NonNeg = 1.5
     waitlist_exit_per_year: Hazard = 1.0
-    pass_mcq: Share = 0.9
-    pass_practical: Share = 0.8
+    pass_if_competent: Share = 0.95
+    false_pass_mcq: Share = 0.5  # learners not yet competent who still pass a multiple-choice test
+    false_pass_practical: Share = 0.1  # ... who pass a task-based practical assessment (L1264–1268)
     retake_days: NonNeg = 21.0
 
 
@@ -395,7 +431,6 @@ class Content(Section):
     cycle_years: Annotated[float, Field(gt=0.0, le=20.0)] = 5.0
     renewal_days: Annotated[float, Field(ge=0.0, le=3650.0)] = 45.0
     employer_validation_days: Annotated[float, Field(ge=0.0, le=365.0)] = 20.0
-    moderation_approval_days: Annotated[float, Field(ge=0.0, le=730.0)] = 60.0
     renewal_cost_eur: NonNeg = 3000.0
     signal_weight_current: NonNeg = 0.2
     stale_value_weight: NonNeg = 0.5

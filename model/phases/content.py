@@ -5,8 +5,9 @@ A change event (per module, an annual hazard) leaves every provider's version of
 date from that day. Providers renew in fixed annual review windows (L690), after detecting the
 change through skills-intelligence signals (trigger mode, L550), or in full curriculum cycles (every
 few years, L1096). Renewal takes provider work and employer validation (L620, L662); where the
-provider's assessments are moderated the renewed module is approved again before it is issued under
-the moderated label, so moderation adds lag (DESIGN: legitimacy takes time). Disabled unless
+provider's assessments are moderated the renewed module waits for the moderation panel's next
+sitting with room to approve it (the moderation phase), so moderation adds lag (DESIGN: legitimacy
+takes time) and competes with audits for the panel's capacity. Disabled unless
 ``content.enabled``.
 """
 
@@ -29,6 +30,7 @@ READS = {
     "providers.renew_started",
     "providers.detect_due",
     "providers.last_change",
+    "providers.approval_since",
 }
 WRITES = {
     "providers.outdated_since",
@@ -36,6 +38,7 @@ WRITES = {
     "providers.renew_started",
     "providers.detect_due",
     "providers.last_change",
+    "providers.approval_since",
 }
 
 
@@ -71,7 +74,8 @@ def _starts(world: World, c: Compiled, s: Streams, step: int) -> np.ndarray:
     """Mask (providers x modules) of renewals that start this week."""
     p, cc = world.providers, c.cfg.content
     day0 = c.day0(step)
-    outdated = (p.outdated_since[:, : c.n_modules] >= 0) & (p.renew_due[:, : c.n_modules] < 0)
+    running = (p.renew_due[:, : c.n_modules] >= 0) | (p.approval_since[:, : c.n_modules] >= 0)
+    outdated = (p.outdated_since[:, : c.n_modules] >= 0) & ~running
     if cc.renewal == "window":
         date = dt.date.fromordinal(c.start_ordinal + day0)
         week = min((date.timetuple().tm_yday - 1) // 7, 51)
@@ -89,11 +93,12 @@ def _renewals(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -
     day0 = c.day0(step)
     start = _starts(world, c, s, step)
     rows, mods = np.nonzero(start)
-    approval = np.where(p.moderated[rows], cc.moderation_approval_days, 0.0)
     p.renew_started[rows, mods] = day0
-    p.renew_due[rows, mods] = day0 + np.round(
-        cc.renewal_days + cc.employer_validation_days + approval
-    ).astype(np.int32)
+    ready = day0 + np.round(cc.renewal_days + cc.employer_validation_days).astype(np.int32)
+    # Moderated content waits for the panel's next sitting with room (the moderation phase approves it).
+    moderated = p.moderated[rows]
+    p.renew_due[rows, mods] = np.where(moderated, -1, ready)
+    p.approval_since[rows, mods] = np.where(moderated, ready, -1)
     p.detect_due[rows, mods] = -1
     log.emit(
         Event.RENEWAL_COST, step, day0, provider=rows, module=mods, value=cc.renewal_cost_eur / c.w_scale

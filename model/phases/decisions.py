@@ -17,11 +17,12 @@ from model.events import EventLog
 from model.phases.awareness import _share_by_region
 from model.phases.occasions import firm_intents
 from model.rules import funding
+from model.rules.beliefs import kind_of, reputation_factor
 from model.rules.hazards import enrolment_bound, enrolment_probability
 from model.rules.intents import Intents
 from model.rules.offers import module_offers
 from model.rules.providers import candidates
-from model.state import Status, World
+from model.state import N_KINDS, Status, World
 from model.streams import Streams
 
 READS = {
@@ -44,6 +45,7 @@ READS = {
     "workers.pool",
     "smes.aware",
     "smes.accepts",
+    "smes.accepts_kinds",
     "smes.region",
     "smes.ev_mult",
     "smes.trust",
@@ -65,6 +67,8 @@ READS = {
     "providers.ptype",
     "providers.edc",
     "providers.esco",
+    "providers.rep_good",
+    "providers.rep_bad",
 }
 WRITES: set[str] = set()
 
@@ -89,6 +93,25 @@ def _hiring_payoff(c: Compiled) -> float:
     return c.cfg.worker.hiring_value_per_weight * f.credential_hiring_weight if f.enabled else 0.0
 
 
+def kind_acceptance(world: World, c: Compiled) -> np.ndarray:
+    """(regions, kinds): the share of each region's firms that accept each kind of credential."""
+    sm = world.smes
+    n_reg = len(c.region_names)
+    shares = [
+        _share_by_region(((sm.accepts_kinds >> k) & 1).astype(bool), sm.region, n_reg, sm.active)
+        for k in range(N_KINDS)
+    ]
+    return np.stack(shares, axis=1)
+
+
+def provider_reputation(world: World, c: Compiled) -> np.ndarray:
+    """Each provider's published record relative to the average provider (1 under the signals rule)."""
+    p, emp = world.providers, c.cfg.employer
+    if emp.trust_rule == "signals":
+        return np.ones(p.n)
+    return reputation_factor(p.rep_good, p.rep_bad, emp.prior_strength, p.offers > 0)
+
+
 def _self_enrolment(
     world: World, c: Compiled, s: Streams, step: int, idle_mask: np.ndarray, taken: np.ndarray
 ) -> Intents:
@@ -99,13 +122,14 @@ def _self_enrolment(
     w, sm, p = world.workers, world.smes, world.providers
     wk = c.cfg.worker
     pool = np.flatnonzero(idle_mask & w.aware)
-    accept_share = _share_by_region(sm.accepts, sm.region, len(c.region_names), sm.active)
+    accept_share = kind_acceptance(world, c)
+    rep = provider_reputation(world, c)
     bonus = wk.jobseeker_value_bonus
     payoff = _hiring_payoff(c)
-    top = float(accept_share.max())
+    top = float(accept_share.max()) * float(rep.max(initial=1.0))
     current = _current_share(world, c)
     stale = c.cfg.content.stale_value_weight if c.cfg.content.enabled else 0.0
-    lowest = min(0.0, bonus) + float(accept_share.min()) - stale
+    lowest = min(0.0, bonus) + float(accept_share.min()) * float(rep.min(initial=1.0)) - stale
     value_range = (lowest, top + max(0.0, bonus) + payoff * top)
     shortest = min(float(c.hours.min()), c.cfg.pathway.rpl.hours)
     bound = enrolment_bound(
@@ -123,7 +147,8 @@ def _self_enrolment(
     offer = module_offers(world, c, idle, mod, prov, rpl)
     wage = np.zeros(len(idle))
     q = funding.quote(world, c, offer, wage, c.day0(step))
-    local = accept_share[w.region[idle]]
+    kind = kind_of(p.moderated[prov], p.edc[prov])
+    local = accept_share[w.region[idle], kind] * rep[prov]
     value = local + w.jobseeker[idle] * (wk.jobseeker_value_bonus + payoff * local)
     if c.cfg.content.enabled:  # credentials on stale content are worth less (issue: agility)
         value = value - c.cfg.content.stale_value_weight * (1.0 - current[w.region[idle]])
@@ -132,7 +157,7 @@ def _self_enrolment(
     time_mult = 1.0 + w.caring[idle] * (wk.caring_time_multiplier - 1.0) * (1.0 - relief)
     rural_classroom = c.region_rural[w.region[idle]] & (p.delivery[prov] == DELIVERIES.index("classroom"))
     firm = w.firm[idle]
-    employer_accepts = (firm >= 0) & sm.accepts[np.maximum(firm, 0)]
+    employer_accepts = (firm >= 0) & (((sm.accepts_kinds[np.maximum(firm, 0)] >> kind) & 1) == 1)
     prob = enrolment_probability(
         wk.enrol_rate_per_year,
         value,

@@ -1,9 +1,11 @@
 """Phase 9, issuance and verification: credentials are issued; employers check holders.
 
 A credential is issued as a European Digital Credential if its provider issues EDCs, otherwise as
-paper/PDF. Employers check holders' credentials (compliance audits, L407); a check succeeds only for
-an EDC with complete metadata and working infrastructure (DESIGN §3), and its outcome is the
-employer's own experience with micro-credentials.
+paper/PDF; it records whether its holder can actually do the work (``Event.COMPETENCE``, read by
+every later mechanism in both engines). Employers check holders' credentials (compliance audits,
+L407; ``model.rules.verification``): an EDC check is instant, a paper check takes time and sometimes
+fails. The checks are returned to the trust phase, which learns from them (a check that cannot
+verify a credential is bad evidence about its kind); the signals rule keeps its running score here.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 from model.compiled import PTYPES, Compiled, weekly
 from model.events import Event, EventLog
 from model.rules.pathway import bit_of, popcount8
+from model.rules.verification import Checks, check_credentials
 from model.state import Status, World
 from model.streams import Streams
 
@@ -35,8 +38,13 @@ READS = {
     "providers.moderated",
     "providers.ptype",
     "smes.experience",
+    "workers.skilled",
+    "workers.competent",
+    "workers.issued_by",
 }
 WRITES = {
+    "workers.competent",
+    "workers.issued_by",
     "workers.cur_held",
     "workers.status",
     "workers.held",
@@ -62,7 +70,18 @@ def _issue(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     w.held[ids] |= bit
     w.edc_held[ids] |= np.where(p.edc[prov], bit, 0).astype(np.uint8)
     w.mod_held[ids] |= np.where(p.moderated[prov], bit, 0).astype(np.uint8)
+    w.competent[ids] = np.where(w.skilled[ids], w.competent[ids] | bit, w.competent[ids] & ~bit)
+    w.issued_by[ids, w.module[ids]] = prov
     day = w.day_due[ids]
+    log.emit(
+        Event.COMPETENCE,
+        step,
+        day,
+        worker=ids,
+        provider=prov,
+        module=w.module[ids],
+        value=w.skilled[ids].astype(float),
+    )
     log.emit(
         Event.ISSUED,
         step,
@@ -90,42 +109,48 @@ def _issue(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     w.status[ids] = Status.IDLE  # module and provider stay as the last ones, for the ledger
 
 
-def _verify(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
+def _verify(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> Checks:
+    """Employers check some of their staff's credentials (each holder at a rate per credential held)."""
     w, sm = world.workers, world.smes
     ver = c.cfg.verification
     holders = np.flatnonzero((w.held != 0) & (w.firm >= 0))
     n_held = popcount8(w.held[holders])
     checked = holders[s.uniform("check", step, holders) < weekly(ver.checks_per_holder_per_year * n_held)]
-    if len(checked) == 0:
-        return
-    # Which credential: one of the held ones, by a keyed draw.
-    held = w.held[checked]
-    k = np.floor(s.uniform("check.which", step, checked) * popcount8(held)).astype(np.int64)
-    bit = np.zeros(len(checked), dtype=np.uint8)
-    seen = np.zeros(len(checked), dtype=np.int64)
-    for m in range(c.n_modules):
-        has = (held >> m) & 1 == 1
-        pick = has & (seen == k) & (bit == 0)
-        bit[pick] = 1 << m
-        seen += has
-    edc = (w.edc_held[checked] & bit) != 0
-    fail_rate = ver.infra_failure_rate + ver.metadata_incomplete_rate
-    u = s.uniform("check.ok", step, checked)
-    ok = np.where(edc, u >= fail_rate, u < ver.paper_success_rate)
-    day = c.day0(step) + s.day_in_week("day.check", step, checked)
-    firm = w.firm[checked]
-    log.emit(Event.VERIFIED_OK, step, day[ok], worker=checked[ok], firm=firm[ok])
-    log.emit(Event.VERIFIED_FAIL, step, day[~ok], worker=checked[~ok], firm=firm[~ok])
-    # Each firm's experience moves toward its checks' mean outcome this week.
-    n = np.bincount(firm, minlength=sm.n)
-    good = np.bincount(firm, weights=ok, minlength=sm.n)
-    seen_firms = n > 0
-    mean = np.divide(good, n, out=np.zeros(sm.n), where=seen_firms)
-    step_size = c.cfg.employer.experience_step
-    sm.experience[seen_firms] += (step_size * (mean - sm.experience))[seen_firms].astype(np.float32)
+    checks = check_credentials(world, c, s, "check", step, checked, w.firm[checked])
+    log_checks(log, step, checks)
+    if c.cfg.employer.trust_rule == "signals":
+        # Each firm's experience moves toward its checks' mean outcome this week.
+        n = np.bincount(checks.firm, minlength=sm.n)
+        good = np.bincount(checks.firm, weights=checks.ok, minlength=sm.n)
+        seen_firms = n > 0
+        mean = np.divide(good, n, out=np.zeros(sm.n), where=seen_firms)
+        step_size = c.cfg.employer.experience_step
+        sm.experience[seen_firms] += (step_size * (mean - sm.experience))[seen_firms].astype(np.float32)
+    return checks
 
 
-def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
-    """Issue what is due this week, then run employers' checks on holders."""
+def log_checks(log: EventLog, step: int, checks: Checks) -> None:
+    """VERIFIED_OK / VERIFIED_FAIL events of a batch of checks."""
+    ok = checks.ok
+    log.emit(
+        Event.VERIFIED_OK,
+        step,
+        checks.day[ok],
+        worker=checks.worker[ok],
+        firm=checks.firm[ok],
+        module=checks.module[ok],
+    )
+    log.emit(
+        Event.VERIFIED_FAIL,
+        step,
+        checks.day[~ok],
+        worker=checks.worker[~ok],
+        firm=checks.firm[~ok],
+        module=checks.module[~ok],
+    )
+
+
+def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> Checks:
+    """Issue what is due this week, then run employers' checks on holders (returned to the trust phase)."""
     _issue(world, c, s, step, log)
-    _verify(world, c, s, step, log)
+    return _verify(world, c, s, step, log)

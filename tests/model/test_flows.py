@@ -112,6 +112,8 @@ def test_more_women_in_inflows_never_lowers_women_share():
 
 
 def test_acceptance_that_pays_off_in_hiring_raises_enrolment():
+    """With employers already accepting (the signals rule gives acceptance from the start), a hiring
+    advantage for holders makes the credential worth more to jobseekers."""
     from tests.conftest import REPO
 
     def mean(weight, kpi):
@@ -121,6 +123,7 @@ def test_acceptance_that_pays_off_in_hiring_raises_enrolment():
                 "population.workers=600",
                 "horizon_weeks=156",
                 "population.jobseeker_share=0.2",
+                "employer.trust_rule=signals",
                 f"flows.credential_hiring_weight={weight}",
             ],
         ).config

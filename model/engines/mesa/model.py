@@ -22,13 +22,13 @@ from model.events import EventLog
 from model.phases import PHASES, run_week
 from model.state import (
     FIELDS,
-    MAX_MODULES,
     STATIC,
     ActorArrays,
     Globals,
     Status,
     World,
     initial_counts,
+    width_of,
 )
 from model.streams import Streams
 from model.synthesis import synthesise
@@ -88,8 +88,7 @@ class MicroCredentialModel(mesa.Model):
                 dtype, width = FIELDS[actor][name]
                 if width:
                     rows = [getattr(a, name) for a in agents]
-                    cols = MAX_MODULES if width == "modules" else k
-                    arrays[name] = np.array(rows, dtype=dtype).reshape(len(agents), cols)
+                    arrays[name] = np.array(rows, dtype=dtype).reshape(len(agents), width_of(width, k))
                 else:
                     arrays[name] = np.fromiter(
                         (getattr(a, name) for a in agents), dtype=dtype, count=len(agents)

@@ -72,8 +72,9 @@ def test_budget_exhaustion_is_reported(funded):
     assert row["budget_utilisation"] > 0.8
 
 
-def test_deadweight_zero_when_nobody_enrols_without_funding(funded):
-    # Fees so high that nobody enrols unfunded: every funded learner is additional.
+def test_deadweight_small_when_few_enrol_without_funding(funded):
+    # Fees so high that hardly anyone enrols unfunded (only a firm with a large plan may still pay):
+    # nearly every funded learner is additional.
     cfg = funded(
         "budget",
         overrides=[
@@ -84,7 +85,7 @@ def test_deadweight_zero_when_nobody_enrols_without_funding(funded):
     ).config
     row = simulate(cfg, 5, "vector").funders[0]
     assert row["learners_funded"] > 0
-    assert row["deadweight_share"] < 0.1
+    assert row["deadweight_share"] < 0.2
     assert row["additional_credentials"] > 0
 
 

@@ -1,0 +1,106 @@
+"""Employers learn from evidence (issue 16): competence behind credentials, beliefs, audits, sittings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.api import simulate
+from model.compiled import compile_scenario
+from model.engines.vector import VectorModel
+from model.params import load_scenario
+from model.rules.beliefs import accepted, break_even, posterior, reputation
+from tests.conftest import FI, SMALL
+
+SEEDS = range(6)
+
+
+def _mean(cfg, kpi: str) -> float:
+    return float(np.mean([simulate(cfg, s, "vector", deadweight=False).whole[kpi] for s in SEEDS]))
+
+
+def test_more_good_observations_move_a_belief_further_and_sooner():
+    threshold = break_even(1.0)
+    shares = []
+    for n in (2, 8, 32):
+        mean, sd = posterior(np.array([0.35]), 4.0, np.array([0.9 * n]), np.array([0.1 * n]))
+        shares.append((mean - sd)[0])
+    assert shares[0] < shares[1] < shares[2]  # the same share of good work, more of it: more trust
+    first = next(n for n in range(200) if accepted(*posterior(0.35, 4.0, 0.9 * n, 0.1 * n), threshold, 1.0))
+    assert 2 < first < 40
+    # A firm that sees holders' work more often accepts sooner (common random numbers).
+    over = [*SMALL[:1], "horizon_weeks=156"]
+    rare = load_scenario(FI, over + ["employer.observations_per_holder_per_year=0.5"]).config
+    often = load_scenario(FI, over + ["employer.observations_per_holder_per_year=6"]).config
+    assert _mean(often, "employer_acceptance_rate") > _mean(rare, "employer_acceptance_rate")
+
+
+def test_the_moderated_label_alone_adds_no_acceptance():
+    """Same competence, same checks, no audit ever sampled: moderated or not, employers see the same."""
+    over = [
+        *SMALL[:1],
+        "horizon_weeks=156",
+        "pathway.rpl.enabled=false",  # RPL needs a moderated provider: it would change the routes
+        "verification.paper_success_rate=1.0",
+        "verification.paper_check_days=0",
+        "moderation.sampling_rate=0.0",
+    ]
+    for rule, adds in (("learning", False), ("signals", True)):
+        plain = load_scenario(FI, over + [f"employer.trust_rule={rule}"]).config
+        label = load_scenario(FI, over + [f"employer.trust_rule={rule}", "moderation.required=true"]).config
+        a, b = _mean(plain, "employer_acceptance_rate"), _mean(label, "employer_acceptance_rate")
+        if adds:
+            assert b > a + 0.02, "the signals rule builds the label's effect in (the contrast)"
+        else:
+            assert b == a
+
+
+def test_a_provider_with_poor_assessment_loses_reputation_after_failed_audits():
+    over = [
+        "horizon_weeks=156",
+        "moderation.required=true",
+        "moderation.sampling_rate=0.6",
+        "moderation.assessors=12",
+        "providers[2].competence=0.4",  # the six Uusimaa colleges (ids 2-7) teach poorly, test by MCQ
+        "providers[2].assessment=mcq",
+    ]
+    c = compile_scenario(load_scenario(FI, over).config)
+    m = VectorModel(c, seed=3)
+    for _ in range(c.cfg.horizon_weeks):
+        m.step()
+    p = m.world.providers
+    ev = m.log.to_frame()
+    audited = ev[ev["kind"].isin([11, 12])]
+    fail_share = (audited["kind"] == 12).groupby(audited["provider"].isin(range(2, 8))).mean()
+    assert fail_share[True] > 2 * fail_share[False]  # their audits fail far more often
+    rep = reputation(p.rep_good, p.rep_bad, c.cfg.employer.prior_strength)
+    poor = np.zeros(p.n, bool)
+    poor[2:8] = True
+    seen = (p.rep_good + p.rep_bad) > 0
+    assert rep[poor & seen].mean() < rep[~poor & seen].mean()
+
+
+def test_rarer_sittings_lengthen_the_moderation_cycle():
+    over = [*SMALL[:1], "horizon_weeks=156", "moderation.required=true", "moderation.sampling_rate=0.5"]
+    often = load_scenario(FI, over + ["moderation.sitting_interval_days=14"]).config
+    rare = load_scenario(FI, over + ["moderation.sitting_interval_days=70"]).config
+    fast, slow = _mean(often, "moderation_cycle_days"), _mean(rare, "moderation_cycle_days")
+    assert np.isfinite(fast) and slow > fast + 10
+
+
+def test_some_paper_credentials_are_accepted():
+    c = compile_scenario(load_scenario(FI, ["horizon_weeks=260"]).config)  # all paper, unmoderated
+    m = VectorModel(c, seed=2)
+    for _ in range(c.cfg.horizon_weeks):
+        m.step()
+    sm = m.world.smes
+    assert (sm.accepts & ((sm.accepts_kinds & 1) == 1)).any()
+    ev = m.log.to_frame()
+    ok, fail = (ev["kind"] == 14).sum(), (ev["kind"] == 15).sum()
+    assert ok > 0 and fail > 0  # paper checks mostly succeed, some fail: the KPI is measured
+
+
+def test_an_unmoderated_flood_does_not_raise_trust_faster_than_a_moderated_one():
+    flood = [*SMALL[:1], "horizon_weeks=208", "fees.multiplier=0.2"]
+    plain = load_scenario(FI, flood).config
+    moderated = load_scenario(FI, flood + ["moderation.required=true", "moderation.assessors=12"]).config
+    assert _mean(plain, "employer_acceptance_rate") <= _mean(moderated, "employer_acceptance_rate") + 0.005
