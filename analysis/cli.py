@@ -166,7 +166,7 @@ def _print_differences(tables: dict[str, pd.DataFrame]) -> None:
 def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
     if args.reps < 1:
         raise UsageError("--reps must be at least 1")
-    runner = Runner(getattr(args, "executor", None), getattr(args, "scheduler", None), args.jobs)
+    runner = Runner(args.jobs, getattr(args, "executor", None), getattr(args, "scheduler", None))
     targets = getattr(args, "resolved_targets", None)  # rerun: the manifest's own
     if targets is None:
         try:

@@ -406,7 +406,7 @@ def sweep_command(
     """``mcsim sweep``: returns 0 when every run succeeded, 1 when some failed or were lost."""
     from tqdm import tqdm
 
-    runner = Runner(executor, scheduler, jobs)
+    runner = Runner(jobs, executor, scheduler)
     spec = load_spec(spec_path)
     sweep = Sweep(spec, out)
     sweep.prepare()

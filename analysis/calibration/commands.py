@@ -135,7 +135,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
     if args.reps < 2:
         raise CalibrationError("--reps must be at least 2")
-    runner = Runner(args.executor, args.scheduler, args.jobs)
+    runner = Runner(args.jobs, args.executor, args.scheduler)
     loaded = load_scenario(args.scenario, args.overrides)
     plain = load_scenario(args.scenario) if args.overrides else loaded
     frame = read_targets(args.targets)
@@ -256,7 +256,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     from analysis.sensitivity import DEFAULT_KPIS, SensitivityStudy, plot_indices
     from model.params import load_scenario
 
-    runner = Runner(args.executor, args.scheduler, args.jobs)
+    runner = Runner(args.jobs, args.executor, args.scheduler)
     loaded = load_scenario(args.scenario, args.overrides)
     params = _params(args, loaded, allow_all=True)
     n = args.n or (10 if args.method == "morris" else 64)

@@ -28,9 +28,9 @@ class Runner:
     """Runs jobs in this process, in local processes or on Dask; a context manager that owns its pool.
 
     Args:
+        jobs: Local processes, or LocalCluster workers (``--jobs``); one local job runs here.
         executor: ``local`` or ``dask``; default ``local``, or ``dask`` when a scheduler is given.
         scheduler: A Dask scheduler address or scheduler file (``--scheduler``).
-        jobs: Local processes, or LocalCluster workers (``--jobs``); one local job runs here.
         pool: A ``concurrent.futures`` executor to use instead (owned by the caller).
 
     Raises:
@@ -39,9 +39,9 @@ class Runner:
 
     def __init__(
         self,
+        jobs: int = 1,
         executor: str | None = None,
         scheduler: str | None = None,
-        jobs: int = 1,
         *,
         pool: Executor | None = None,
     ) -> None:

@@ -372,7 +372,9 @@ def test_calibrate_command_end_to_end(tmp_path, capsys):
     assert fit["parameter"].tolist() == ["employer.initial_trust_mean"]
     assert 0.1 <= fit["fitted"].iloc[0] <= 0.5
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["targets"]["used"] == 2 and manifest["overrides"] == overrides
+    # the common manifest: the target file is the calibration's own section, not the KPI targets
+    assert manifest["command"] == "calibrate" and manifest["targets"] is None
+    assert manifest["calibrate"]["targets"]["used"] == 2 and manifest["overrides"] == overrides
     assert load_scenario(out / "calibrated_preset.yaml").config.name.startswith(
         "Finland baseline (calibrated"
     )
