@@ -198,7 +198,14 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
         ens = _run_ensemble(args, exp, runner, targets) if ensemble else None
     sections = {"ensemble": ens.describe()} if ens is not None else None
     meta = experiment_manifest(
-        exp, args.command, runner.describe(), seconds, args.overrides, targets_to_meta(targets), sections
+        exp,
+        args.command,
+        runner.describe(),
+        seconds,
+        args.overrides,
+        targets_to_meta(targets),
+        sections,
+        getattr(args, "argv", None),
     )
     tables = write_results(exp, staging, meta)
     if ens is not None:
@@ -319,6 +326,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
             )
     ns = argparse.Namespace(
         command="rerun",
+        argv=args.argv,
         reps=meta["reps"],
         seed=meta["seed"],
         engine=meta["engine"],
@@ -343,6 +351,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = args.out or (Path("results") / f"demo-{stamp}")
     ns = argparse.Namespace(
         command="demo",
+        argv=args.argv,
         reps=args.reps,
         seed=1,
         engine=args.engine,
@@ -368,7 +377,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``mcsim sweep``: a resumable design of experiments on local processes or Dask."""
-    return sweep_command(args.spec, args.out, args.executor, args.scheduler, args.jobs, args.retry_failed)
+    return sweep_command(
+        args.spec, args.out, args.executor, args.scheduler, args.jobs, args.retry_failed, argv=args.argv
+    )
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -471,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 1 validation failures, 2 user errors)."""
     args = build_parser().parse_args(argv)
+    args.argv = ["mcsim", *(sys.argv[1:] if argv is None else argv)]  # the command line, for manifests
     try:
         return args.func(args)
     except (

@@ -14,8 +14,9 @@ command has goes in a section under that command's name (``calibrate``, ``sensit
 - ``engine``: the engine asked for (``auto``, ``vector`` or ``mesa``); ``deadweight``: whether the
   counterfactual runs that measure deadweight were made.
 - ``executor``: where the runs went (``executor``, ``scheduler``, ``jobs``).
-- ``scenarios``: each scenario's ``name``, ``path``, ``extends_chain`` and content ``hash`` (plus
-  per-scenario figures a command adds); ``overrides``: the ``--set`` texts applied to them.
+- ``scenarios``: each scenario's ``name``, ``path``, ``extends_chain`` and ``hash``, the content hash
+  of the scenario as run (its file with the overrides), plus per-scenario figures a command adds;
+  ``overrides``: the ``--set`` texts applied to every scenario.
 - ``targets``: the KPI targets results were judged against (``null`` where none were).
 - ``seconds``: wall-clock seconds of the command's runs.
 """

@@ -56,6 +56,7 @@ def experiment_manifest(
     overrides: list[str],
     targets: Mapping[str, Any],
     sections: Mapping[str, Mapping[str, Any]] | None = None,
+    argv: list[str] | None = None,
 ) -> dict[str, Any]:
     """The manifest of a run or comparison: what ``mcsim rerun`` and the report read back."""
     scenarios = [
@@ -86,6 +87,7 @@ def experiment_manifest(
         overrides=overrides,
         targets=targets,
         seconds=seconds,
+        argv=argv,
         sections=sections,
     )
 

@@ -179,6 +179,8 @@ class Sweep:
         self.report = SessionReport(planned=len(self.tasks))
         #: how this session runs (executor, scheduler, jobs), logged in ``sweep.json``
         self.where: dict[str, Any] = {}
+        #: the command line of this session (default ``sys.argv``), logged in ``sweep.json``
+        self.argv: list[str] | None = None
         self.store = ResultStore(self.runs_dir, self._row)
         self._values = {p.point_id: p.values for p in self.points}
         self._by_stem = {t.stem: t for t in self.tasks}
@@ -262,6 +264,7 @@ class Sweep:
             overrides=s.constant_overrides(),
             seconds=sum(x.get("wall_seconds") or 0.0 for x in section["sessions"]),
             created=self._created,
+            argv=self.argv,
             sections={"sweep": section},
         )
         self._created = meta["created"]
@@ -402,6 +405,7 @@ def sweep_command(
     scheduler: str | None = None,
     jobs: int = 1,
     retry_failed: bool = False,
+    argv: list[str] | None = None,
 ) -> int:
     """``mcsim sweep``: returns 0 when every run succeeded, 1 when some failed or were lost."""
     from tqdm import tqdm
@@ -409,6 +413,7 @@ def sweep_command(
     runner = Runner(jobs, executor, scheduler)
     spec = load_spec(spec_path)
     sweep = Sweep(spec, out)
+    sweep.argv = argv
     sweep.prepare()
     try:
         with (

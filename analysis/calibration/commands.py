@@ -193,7 +193,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
     preset = write_preset(result, plain, label, staging / "calibrated_preset.yaml", final_dir=args.out)
     meta = manifest(
         "calibrate",
-        scenarios=[scenario_entry(plain)],
+        scenarios=[scenario_entry(loaded)],
         seed=args.seed,
         reps=args.reps,
         seeds=result.seeds,
@@ -202,6 +202,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         executor=runner.describe(),
         overrides=args.overrides,
         seconds=seconds,
+        argv=getattr(args, "argv", None),
         sections={
             "calibrate": {
                 "targets": {
@@ -301,6 +302,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         executor=runner.describe(),
         overrides=args.overrides,
         seconds=seconds,
+        argv=getattr(args, "argv", None),
         sections={
             "sensitivity": {
                 "method": args.method,
