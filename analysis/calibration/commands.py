@@ -121,6 +121,37 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+def _write_manifest(
+    command: str,
+    args: argparse.Namespace,
+    staging: Path,
+    loaded,
+    runner,
+    seeds: list[int],
+    deadweight: bool,
+    seconds: float,
+    section: dict,
+) -> None:
+    """A study's manifest.json: the common keys, and the study's own under the command's name."""
+    from analysis.manifest import manifest, scenario_entry, write_manifest
+
+    meta = manifest(
+        command,
+        scenarios=[scenario_entry(loaded)],
+        seed=args.seed,
+        reps=len(seeds),
+        seeds=seeds,
+        engine=args.engine,
+        deadweight=deadweight,
+        executor=runner.describe(),
+        overrides=args.overrides,
+        seconds=seconds,
+        argv=getattr(args, "argv", None),
+        sections={command: section},
+    )
+    write_manifest(staging / "manifest.json", meta)
+
+
 def calibrate_command(args: argparse.Namespace) -> int:
     """``mcsim calibrate``: fit parameters to targets; write the fit, diagnostics, plot and preset."""
     import pandas as pd
@@ -128,7 +159,6 @@ def calibrate_command(args: argparse.Namespace) -> int:
     from analysis.calibration.msm import MSM, CalibrationError, plot_fit, write_preset
     from analysis.calibration.targets import read_targets, validate_targets
     from analysis.execution import Runner
-    from analysis.manifest import manifest, scenario_entry, write_manifest
     from analysis.outputs import finish_out, prepare_out
     from model.compiled import compile_scenario
     from model.params import load_scenario
@@ -191,34 +221,16 @@ def calibrate_command(args: argparse.Namespace) -> int:
     plot_fit(result, staging / "fit.png")
     label = f"targets {Path(args.targets).name} ({len(targets)} targets, sha256 {_sha(Path(args.targets))})"
     preset = write_preset(result, plain, label, staging / "calibrated_preset.yaml", final_dir=args.out)
-    meta = manifest(
-        "calibrate",
-        scenarios=[scenario_entry(loaded)],
-        seed=args.seed,
-        reps=args.reps,
-        seeds=result.seeds,
-        engine=args.engine,
-        deadweight=msm.deadweight,
-        executor=runner.describe(),
-        overrides=args.overrides,
-        seconds=seconds,
-        argv=getattr(args, "argv", None),
-        sections={
-            "calibrate": {
-                "targets": {
-                    "path": str(args.targets),
-                    "sha256": _sha(Path(args.targets)),
-                    "used": len(targets),
-                },
-                "parameters": [
-                    {"key": p.key, "low": p.lo, "high": p.hi, "scale": p.scale, "start": p.value}
-                    for p in params
-                ],
-                "method": args.method,
-            }
-        },
+    section = {
+        "targets": {"path": str(args.targets), "sha256": _sha(Path(args.targets)), "used": len(targets)},
+        "parameters": [
+            {"key": p.key, "low": p.lo, "high": p.hi, "scale": p.scale, "start": p.value} for p in params
+        ],
+        "method": args.method,
+    }
+    _write_manifest(
+        "calibrate", args, staging, loaded, runner, result.seeds, msm.deadweight, seconds, section
     )
-    write_manifest(staging / "manifest.json", meta)
     finish_out(staging, args.out)
     if args.preset_out is not None:
         if args.preset_out.exists() and not args.force:
@@ -252,7 +264,6 @@ def calibrate_command(args: argparse.Namespace) -> int:
 def sensitivity_command(args: argparse.Namespace) -> int:
     """``mcsim sensitivity``: Morris or Sobol indices with seed noise and assumption dependence."""
     from analysis.execution import Runner
-    from analysis.manifest import manifest, scenario_entry, write_manifest
     from analysis.outputs import finish_out, prepare_out
     from analysis.sensitivity import DEFAULT_KPIS, SensitivityStudy, plot_indices
     from model.params import load_scenario
@@ -291,40 +302,21 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     study.design().to_csv(staging / "design.csv", index=False)
     if len(indices):
         plot_indices(study, staging / "sensitivity.png")
-    meta = manifest(
-        "sensitivity",
-        scenarios=[scenario_entry(loaded)],
-        seed=args.seed,
-        reps=len(study.seeds),
-        seeds=study.seeds,
-        engine=args.engine,
-        deadweight=study.deadweight,
-        executor=runner.describe(),
-        overrides=args.overrides,
-        seconds=seconds,
-        argv=getattr(args, "argv", None),
-        sections={
-            "sensitivity": {
-                "method": args.method,
-                "n": n,
-                "levels": args.levels,
-                "design_points": len(study.X),
-                "kpis": study.kpis,
-                "parameters": [
-                    {
-                        "key": p.key,
-                        "low": p.lo,
-                        "high": p.hi,
-                        "scale": p.scale,
-                        "provenance": p.provenance.kind,
-                    }
-                    for p in params
-                ],
-                "notes": study.notes,
-            }
-        },
+    section = {
+        "method": args.method,
+        "n": n,
+        "levels": args.levels,
+        "design_points": len(study.X),
+        "kpis": study.kpis,
+        "parameters": [
+            {"key": p.key, "low": p.lo, "high": p.hi, "scale": p.scale, "provenance": p.provenance.kind}
+            for p in params
+        ],
+        "notes": study.notes,
+    }
+    _write_manifest(
+        "sensitivity", args, staging, loaded, runner, study.seeds, study.deadweight, seconds, section
     )
-    write_manifest(staging / "manifest.json", meta)
     finish_out(staging, args.out)
     key = "mu_star" if args.method == "morris" else "ST"
     for kpi, part in indices.groupby("kpi", sort=False) if len(indices) else []:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 __all__ = ["EXECUTORS", "ExecutionError", "SequentialExecutor", "open_executor"]
@@ -59,6 +58,9 @@ def open_executor(kind: str = "local", scheduler: str | None = None, jobs: int =
         if jobs == 1:
             yield SequentialExecutor()
             return
+        import multiprocessing  # here, not at the top: `mcsim --help` stays fast
+        from concurrent.futures import ProcessPoolExecutor
+
         saved = {k: os.environ.get(k) for k in _THREAD_VARS}
         os.environ.update({k: "1" for k, v in saved.items() if v is None})
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
