@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,9 @@ from model.kpis import KPI_NAMES
 from model.params import LoadedScenario, ScenarioError, load_scenario
 from model.params.provenance import Kind
 from model.params.tables import explain_leaf, rule_for
+
+if TYPE_CHECKING:
+    from analysis.ensemble import Ensemble
 
 __all__ = ["main"]
 
@@ -219,7 +222,9 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
     return args.out
 
 
-def _run_ensemble(args: argparse.Namespace, exp: Experiment, runner: Runner, targets: dict[str, Target]):
+def _run_ensemble(
+    args: argparse.Namespace, exp: Experiment, runner: Runner, targets: dict[str, Target]
+) -> Ensemble:
     """Ensemble over the assumption ranges x seeds (chance and ignorance), on the same runner."""
     from analysis.ensemble import Ensemble
 
@@ -238,7 +243,7 @@ def _run_ensemble(args: argparse.Namespace, exp: Experiment, runner: Runner, tar
     return ens
 
 
-def _write_ensemble(ens, staging: Path) -> dict:
+def _write_ensemble(ens: Ensemble, staging: Path) -> dict:
     """Write the ensemble's tables into the results and say what it found."""
     tables = ens.write(staging)
     n_tables = sum(u.kind != "value" for u in ens.uncertainties)

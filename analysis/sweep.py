@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.execution import Job, Outcome, ResultStore, Runner, perform, whole_kpis, write_atomic
+from analysis.execution.runner import MAX_IN_FLIGHT
 from analysis.manifest import manifest, now, scenario_entry
 from analysis.sweep_spec import SpecError, SweepSpec, load_spec
 from model.kpis import KPI_NAMES
@@ -286,7 +287,7 @@ class Sweep:
         runner: Runner,
         retry_failed: bool = False,
         on_progress: Callable[[SessionReport], None] | None = None,
-        max_inflight: int = 10_000,
+        max_inflight: int = MAX_IN_FLIGHT,
     ) -> Sweep:
         """Run every missing run and save each as it completes; returns self (see ``report``).
 
