@@ -145,8 +145,15 @@ def manifest(
 
 
 def write_manifest(path: Path, meta: Mapping[str, Any]) -> None:
-    """Write a manifest as indented JSON (NumPy values as lists and numbers, anything else as text)."""
-    Path(path).write_text(json.dumps(meta, indent=2, default=_plain), encoding="utf-8")
+    """Write a manifest as indented JSON (NumPy values as lists and numbers, anything else as text).
+
+    Through a temporary file and a rename: a sweep rewrites its manifest after every session, and a
+    kill must leave the old one or the new one, never half of one.
+    """
+    from analysis.execution import write_atomic
+
+    text = json.dumps(meta, indent=2, default=_plain)
+    write_atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def _plain(value: Any) -> Any:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from analysis.execution import Job, Outcome, ResultStore, Runner, perform, whole_kpis, write_atomic
 from analysis.execution.runner import MAX_IN_FLIGHT
-from analysis.manifest import manifest, now, scenario_entry
+from analysis.manifest import manifest, now, scenario_entry, write_manifest
 from analysis.sweep_spec import SpecError, SweepSpec, load_spec
 from model.kpis import KPI_NAMES
 from model.params import load_scenario, override_text
@@ -45,6 +45,7 @@ __all__ = [
     "SpecError",
     "evaluate",
     "execute",
+    "record",
     "run_seed",
     "sweep_command",
 ]
@@ -125,10 +126,6 @@ def execute(task: RunTask) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------- files
-
-
-def _write_json(path: Path, data: dict) -> None:
-    write_atomic(path, lambda p: p.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8"))
 
 
 @dataclass
@@ -269,7 +266,7 @@ class Sweep:
             sections={"sweep": section},
         )
         self._created = meta["created"]
-        _write_json(self.out / "sweep.json", meta)
+        write_manifest(self.out / "sweep.json", meta)
 
     def release(self) -> None:
         """Release the folder lock."""

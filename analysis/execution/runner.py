@@ -18,7 +18,7 @@ from analysis.execution.executors import EXECUTORS, ExecutionError, SequentialEx
 from analysis.execution.jobs import Job, JobError, Outcome, perform
 from analysis.execution.store import ResultStore
 
-__all__ = ["Runner"]
+__all__ = ["MAX_IN_FLIGHT", "Runner"]
 
 #: Jobs submitted ahead of the ones finished: bounds memory (and Dask's task graph) in a long batch.
 MAX_IN_FLIGHT = 10_000
