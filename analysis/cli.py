@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, get_args
 
 from analysis.calibration.commands import add_calibrate_arguments, add_sensitivity_arguments
 from analysis.dashboard.presets import PRESETS
-from analysis.options import add_overrides
+from analysis.options import add_execution, add_overrides
 from model.params.provenance import Kind
 
 if TYPE_CHECKING:
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from analysis.experiment import Experiment
     from analysis.targets import Target
     from model.params import LoadedScenario
+
+if TYPE_CHECKING:
+    from analysis.ensemble import Ensemble
+    from analysis.execution import Runner
 
 __all__ = ["main"]
 
@@ -61,6 +65,7 @@ _USER_ERRORS = (
     ("analysis.sweep_spec", "SpecError"),
     ("analysis.sweep", "SweepError"),
     ("analysis.calibration.errors", "StudyError"),
+    ("analysis.execution.executors", "ExecutionError"),
 )
 
 
@@ -93,7 +98,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     add_overrides(p)
     p.add_argument("--out", type=Path, required=True, help="folder for the results (must be empty)")
     p.add_argument("--force", action="store_true", help="replace results already in --out")
-    p.add_argument("--jobs", type=int, default=1, help="parallel processes for replications")
+    add_execution(p)
     p.add_argument("--events", action="store_true", help="also write the event log (events.parquet)")
     p.add_argument(
         "--no-deadweight",
@@ -188,20 +193,23 @@ def _print_differences(tables: dict[str, pd.DataFrame]) -> None:
 def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
     from tqdm import tqdm
 
+    from analysis.execution import Runner
     from analysis.experiment import Experiment
-    from analysis.outputs import finish_out, manifest, prepare_out, write_results
+    from analysis.outputs import experiment_manifest, finish_out, prepare_out, write_results
     from analysis.targets import resolve_targets, targets_to_meta
 
     if args.reps < 1:
         raise UsageError("--reps must be at least 1")
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+    runner = Runner(args.jobs, getattr(args, "executor", None), getattr(args, "scheduler", None))
     targets = getattr(args, "resolved_targets", None)  # rerun: the manifest's own
     if targets is None:
         try:
             targets = resolve_targets(getattr(args, "targets", []))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+    ensemble = getattr(args, "ensemble", 0)
+    if ensemble and ensemble < 2:
+        raise UsageError("--ensemble needs at least 2 members")
     loaded = _load_all(paths, args.overrides)
     if args.explain:
         for ls in loaded:
@@ -215,36 +223,44 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
         deadweight=not args.no_deadweight,
         keep_events=args.events,
     )
-    t0 = time.perf_counter()
     total = len(loaded) * args.reps
-    with tqdm(total=total, desc="runs", unit="run", file=sys.stderr, disable=None) as bar:
-        exp.run(jobs=args.jobs, on_done=bar.update)
-    seconds = time.perf_counter() - t0
-    meta = manifest(exp, sys.argv, seconds, args.overrides)
-    meta["targets"] = targets_to_meta(targets)
+    with runner:
+        t0 = time.perf_counter()
+        with tqdm(total=total, desc="runs", unit="run", file=sys.stderr, disable=None) as bar:
+            exp.run(runner, on_done=lambda _: bar.update())
+        seconds = time.perf_counter() - t0
+        ens = _run_ensemble(args, exp, runner, targets) if ensemble else None
+    sections = {"ensemble": ens.describe()} if ens is not None else None
+    meta = experiment_manifest(
+        exp,
+        args.command,
+        runner.describe(),
+        seconds,
+        args.overrides,
+        targets_to_meta(targets),
+        sections,
+        getattr(args, "argv", None),
+    )
     tables = write_results(exp, staging, meta)
-    if getattr(args, "ensemble", 0):
-        tables |= _run_ensemble(args, exp, staging, targets)
+    if ens is not None:
+        tables |= _write_ensemble(ens, staging)
     finish_out(staging, args.out)
     _print_summary(tables)
     _print_differences(tables)
     engines = ", ".join(sorted({r.engine for r in exp.results}))
-    print(f"\n{total} runs ({engines} engine) in {seconds:.1f} s. Results: {args.out.resolve()}")
+    print(f"\n{total} runs ({engines} engine) in {seconds:.1f} s in {runner}. Results: {args.out.resolve()}")
     _workshop_outputs(args, exp, tables, meta, paths)
     return args.out
 
 
 def _run_ensemble(
-    args: argparse.Namespace, exp: Experiment, staging: Path, targets: dict[str, Target]
-) -> dict:
-    """Ensemble over the assumption ranges × seeds (chance and ignorance), into the results."""
+    args: argparse.Namespace, exp: Experiment, runner: Runner, targets: dict[str, Target]
+) -> Ensemble:
+    """Ensemble over the assumption ranges x seeds (chance and ignorance), on the same runner."""
     from tqdm import tqdm
 
     from analysis.ensemble import Ensemble
-    from analysis.numbers import format_number
 
-    if args.ensemble < 2:
-        raise UsageError("--ensemble needs at least 2 members")
     ens = Ensemble(
         [r.loaded for r in exp.results],
         [r.label for r in exp.results],
@@ -256,7 +272,14 @@ def _run_ensemble(
     ).sample()
     total = ens.members * ens.reps * len(exp.results)
     with tqdm(total=total, desc="ensemble", unit="run", file=sys.stderr, disable=None) as bar:
-        ens.run(jobs=args.jobs, on_done=bar.update)
+        ens.run(runner, on_done=lambda _: bar.update())
+    return ens
+
+
+def _write_ensemble(ens: Ensemble, staging: Path) -> dict:
+    """Write the ensemble's tables into the results and say what it found."""
+    from analysis.numbers import format_number
+
     tables = ens.write(staging)
     n_tables = sum(u.kind != "value" for u in ens.uncertainties)
     print(
@@ -355,12 +378,16 @@ def cmd_rerun(args: argparse.Namespace) -> int:
                 "pass --force to rerun with the current file"
             )
     ns = argparse.Namespace(
+        command="rerun",
+        argv=args.argv,
         reps=meta["reps"],
         seed=meta["seed"],
         engine=meta["engine"],
         overrides=overrides,
         out=args.out,
         force=args.force,
+        executor=args.executor,
+        scheduler=args.scheduler,
         jobs=args.jobs,
         events=False,
         no_deadweight=not meta.get("deadweight", True),
@@ -379,6 +406,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or (Path("results") / f"demo-{stamp}")
     ns = argparse.Namespace(
+        command="demo",
+        argv=args.argv,
         reps=args.reps,
         seed=1,
         engine=args.engine,
@@ -406,7 +435,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``mcsim sweep``: a resumable design of experiments on local processes or Dask."""
     from analysis.sweep import sweep_command
 
-    return sweep_command(args.spec, args.out, args.executor, args.scheduler, args.jobs, args.retry_failed)
+    return sweep_command(
+        args.spec, args.out, args.executor, args.scheduler, args.jobs, args.retry_failed, argv=args.argv
+    )
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -476,17 +507,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("manifest")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--force", action="store_true")
-    p.add_argument("--jobs", type=int, default=1)
+    add_execution(p)
     p.set_defaults(func=cmd_rerun)
 
     p = sub.add_parser("sweep", help="run levers x uncertainties x replications; resumable, local or Dask")
     p.add_argument("spec", help="sweep SPEC YAML file (see examples/sweeps/)")
     p.add_argument("--out", type=Path, required=True, help="results folder; rerun the same command to resume")
-    p.add_argument(
-        "--executor", choices=["local", "dask"], default=None, help="default: local (dask with --scheduler)"
-    )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--jobs", type=int, default=1, help="local processes, or LocalCluster workers for dask")
+    add_execution(p)
     p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     p.set_defaults(func=cmd_sweep)
 
@@ -521,6 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 1 validation failures, 2 user errors)."""
     args = build_parser().parse_args(argv)
+    args.argv = ["mcsim", *(sys.argv[1:] if argv is None else argv)]  # the command line, for manifests
     try:
         return args.func(args)
     except BrokenPipeError:  # output piped into `head` and closed early

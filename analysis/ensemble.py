@@ -16,11 +16,9 @@ return their week-by-week KPIs, so the report can draw the ignorance band on eve
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,10 +26,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from analysis.execution import Job, Outcome, Runner
 from analysis.targets import TARGETS, Target
 from model.api import simulate
 from model.kpis import KPI_NAMES, KPIS
-from model.params import LoadedScenario, load_scenario, override_text, tables
+from model.params import LoadedScenario, Scenario, override_text, tables
 from model.streams import derive_seed
 
 __all__ = ["Uncertainty", "uncertainties", "Ensemble"]
@@ -139,12 +138,9 @@ def _member_overrides(
     return out
 
 
-def _run_member(
-    path: str, base: list[str], member: list[str], seed: int
-) -> tuple[dict[str, float], np.ndarray]:
-    """Whole-run KPIs and the week-by-week KPIs (flows as totals since the start) of one run."""
-    cfg = load_scenario(path, base + member).config
-    out = simulate(cfg, seed, "vector", deadweight=False)
+def member_kpis(cfg: Scenario, seed: int, engine: str) -> tuple[dict[str, float], np.ndarray]:
+    """Job task: whole-run KPIs and the week-by-week KPIs (flows as totals since the start) of one run."""
+    out = simulate(cfg, seed, engine, deadweight=False)
     weekly = out.kpis.reindex(columns=list(KPI_NAMES))
     flows = [k.name for k in KPIS if k.kind == "flow"]
     weekly[flows] = weekly[flows].cumsum()
@@ -203,24 +199,32 @@ class Ensemble:
         self.weekly = {}
         return self
 
-    def run(self, jobs: int = 1, on_done: Callable[[], None] | None = None) -> Ensemble:
-        """Run every scenario at every member and replication; returns self."""
+    def run(
+        self, runner: Runner | None = None, on_done: Callable[[Outcome], object] | None = None
+    ) -> Ensemble:
+        """Run every scenario at every member and replication (default: in this process); returns self."""
         if self.design is None:
             self.sample()
         t0 = time.perf_counter()
         worlds = [_Worlds.of(loaded) for loaded in self.scenarios]
-        tasks = []
+        jobs, where = [], []
         for m, point in enumerate(self.design.to_dict("records")):
             members = [_member_overrides(ls, point, w) for ls, w in zip(self.scenarios, worlds, strict=True)]
             for r in range(self.reps):
                 seed = derive_seed(self.seed, "ensemble", m, r)
                 for label, loaded, member in zip(self.labels, self.scenarios, members, strict=True):
-                    tasks.append((label, int(m), r, (str(loaded.path), self.overrides, member, seed)))
+                    overrides = (*self.overrides, *member)
+                    jobs.append(
+                        Job(
+                            member_kpis, str(loaded.path), seed, "vector", overrides, key=f"{label}-m{m}-r{r}"
+                        )
+                    )
+                    where.append((label, int(m), r))
         rows = []
         self.weekly = {}
-
-        def keep(label: str, m: int, r: int, result: tuple[dict[str, float], np.ndarray]) -> None:
-            whole, weekly = result
+        outcomes = (runner or Runner()).run(jobs, on_done=on_done)
+        for (label, m, r), outcome in zip(where, outcomes, strict=True):
+            whole, weekly = outcome.value
             rows.append({"scenario": label, "member": m, "rep": r, **whole})
             total, count = self.weekly.setdefault(
                 (label, m), (np.zeros(weekly.shape, np.float32), np.zeros(weekly.shape, np.uint16))
@@ -228,21 +232,19 @@ class Ensemble:
             defined = np.isfinite(weekly)
             total += np.where(defined, weekly, 0.0).astype(np.float32)
             count += defined
-            if on_done:
-                on_done()
-
-        if jobs > 1:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-                futures = [(t, pool.submit(_run_member, *t[3])) for t in tasks]
-                for (label, m, r, _), fut in futures:
-                    keep(label, m, r, fut.result())
-        else:
-            for label, m, r, args in tasks:
-                keep(label, m, r, _run_member(*args))
         self.runs = pd.DataFrame(rows)
         self.seconds = time.perf_counter() - t0
         return self
+
+    def describe(self) -> dict[str, Any]:
+        """The ensemble's section of the manifest: its size, seeds and what it sampled."""
+        return {
+            "members": self.members,
+            "reps": self.reps,
+            "sampled": [u.key for u in self.uncertainties],
+            "held": len(self.fixed),
+            "seconds": round(self.seconds, 3),
+        }
 
     def member_means(self) -> pd.DataFrame:
         """KPI means over replications, per scenario and member (the plausible worlds)."""

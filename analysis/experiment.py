@@ -1,21 +1,20 @@
-"""Replications and comparisons with common random numbers, optionally in parallel processes.
+"""Replications and comparisons with common random numbers, on any executor of the execution layer.
 
 Why seeds from the replication number: replication r of every scenario in a comparison uses the
 same seed, so differences between scenarios are policy, not noise, and intervals on differences are
-paired. Runs go through ``concurrent.futures``; the executor is passed in or made here.
+paired. Every scenario x replication is one job of ``analysis.execution``; this process, local
+processes and Dask give the same tables.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from analysis.execution import Job, Outcome, Runner
 from model.api import DEFAULT_ENGINE_THRESHOLD, RunOutput, simulate
 from model.params import LoadedScenario
 from model.params.schema import Scenario
@@ -46,10 +45,6 @@ def scenario_label(path: Path, taken: set[str]) -> str:
     return label
 
 
-def _one(cfg: Scenario, seed: int, engine: str, deadweight: bool, events: bool) -> RunOutput:
-    return simulate(cfg, seed, engine, deadweight=deadweight, keep_events=events)
-
-
 @dataclass
 class ScenarioResult:
     """All replications of one scenario."""
@@ -59,6 +54,7 @@ class ScenarioResult:
     engine: str
     runs: list[RunOutput] = field(default_factory=list)
     seeds: list[int] = field(default_factory=list)
+    #: seconds its runs took in the workers, summed
     seconds: float = 0.0
 
     def kpis(self) -> pd.DataFrame:
@@ -90,42 +86,24 @@ class Experiment:
     results: list[ScenarioResult] = field(default_factory=list)
 
     def run(
-        self,
-        executor: Executor | None = None,
-        jobs: int = 1,
-        on_done: Callable[[], None] | None = None,
+        self, runner: Runner | None = None, on_done: Callable[[Outcome], object] | None = None
     ) -> Experiment:
-        """Run every scenario × replication; returns self (results in ``results``)."""
+        """Run every scenario x replication (default: in this process); returns self (see ``results``)."""
         taken: set[str] = set()
         self.results = [
             ScenarioResult(scenario_label(s.path, taken), s, choose_engine(self.engine, s.config))
             for s in self.scenarios
         ]
         seeds = [rep_seed(self.seed, r) for r in range(self.reps)]
-        own = executor is None and jobs > 1
-        # spawn: worker processes start clean (forking a threaded parent can deadlock)
-        ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) if own else executor
-        try:
-            for res in self.results:
-                t0 = time.perf_counter()
-                args = [(res.loaded.config, s, res.engine, self.deadweight, self.keep_events) for s in seeds]
-                if pool is None:
-                    outputs = []
-                    for a in args:
-                        outputs.append(_one(*a))
-                        if on_done:
-                            on_done()
-                else:
-                    futures = [pool.submit(_one, *a) for a in args]
-                    outputs = []
-                    for f in futures:
-                        outputs.append(f.result())
-                        if on_done:
-                            on_done()
-                res.runs, res.seeds = outputs, seeds
-                res.seconds = time.perf_counter() - t0
-        finally:
-            if own and pool is not None:
-                pool.shutdown()
+        options = {"deadweight": self.deadweight, "keep_events": self.keep_events}
+        jobs = [
+            Job(simulate, res.loaded.config, seed, res.engine, options=options, key=f"{res.label}-r{r}")
+            for res in self.results
+            for r, seed in enumerate(seeds)
+        ]
+        outcomes = list((runner or Runner()).run(jobs, on_done=on_done))
+        for i, res in enumerate(self.results):
+            mine = outcomes[i * self.reps : (i + 1) * self.reps]
+            res.runs, res.seeds = [o.value for o in mine], seeds
+            res.seconds = sum(o.seconds for o in mine)
         return self

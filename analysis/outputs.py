@@ -8,25 +8,20 @@ finished folder is never overwritten unless the user says ``--force``.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import platform
 import shutil
-import sys
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from analysis.experiment import Experiment
+from analysis.manifest import manifest, scenario_entry, write_manifest
 from analysis.summary import differences, interval, summarise, summarise_funnel
 from analysis.targets import summarise_time_to_target, targets_from_meta, time_to_target
-from model import __version__
 from model.funders import FUNDER_METRICS
 
-__all__ = ["OutputError", "prepare_out", "finish_out", "write_results", "manifest"]
-
-_DEPS = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml", "plotly", "networkx")
+__all__ = ["OutputError", "prepare_out", "finish_out", "write_results", "experiment_manifest"]
 
 
 class OutputError(RuntimeError):
@@ -53,52 +48,48 @@ def finish_out(staging: Path, out: Path) -> None:
     staging.rename(out)
 
 
-def versions(deps: tuple[str, ...] = _DEPS) -> dict[str, str]:
-    """Installed versions of the packages a result depends on, for its manifest."""
-    found = {}
-    for dep in deps:
-        try:
-            found[dep] = version(dep)
-        except PackageNotFoundError:
-            found[dep] = "not installed"
-    return found
-
-
-def manifest(exp: Experiment, argv: list[str], seconds: float, overrides: list[str]) -> dict[str, Any]:
-    """Everything needed to reproduce the run with ``mcsim rerun``."""
-    return {
-        "mcsim_version": __version__,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": argv,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "dependencies": versions(),
-        "seed": exp.seed,
-        "reps": exp.reps,
-        "engine": exp.engine,
-        "deadweight": exp.deadweight,
-        "overrides": overrides,
-        "scenarios": [
-            {
-                "label": r.label,
-                "name": r.loaded.config.name,
-                "path": str(r.loaded.path),
-                "extends_chain": list(r.loaded.chain),
-                "hash": r.loaded.hash,
-                "engine": r.engine,
-                "assumptions": r.loaded.assumption_count(),
-                "parameters": len(r.loaded.parameters()),
-                "rep_seeds": r.seeds,
-                "seconds": round(r.seconds, 3),
-                "phase_seconds": {
-                    k: round(sum(run.phase_seconds.get(k, 0.0) for run in r.runs), 4)
-                    for k in (r.runs[0].phase_seconds if r.runs else {})
-                },
-            }
-            for r in exp.results
-        ],
-        "seconds": round(seconds, 3),
-    }
+def experiment_manifest(
+    exp: Experiment,
+    command: str,
+    executor: Mapping[str, Any],
+    seconds: float,
+    overrides: list[str],
+    targets: Mapping[str, Any],
+    sections: Mapping[str, Mapping[str, Any]] | None = None,
+    argv: list[str] | None = None,
+) -> dict[str, Any]:
+    """The manifest of a run or comparison: what ``mcsim rerun`` and the report read back."""
+    scenarios = [
+        scenario_entry(
+            r.loaded,
+            label=r.label,
+            engine=r.engine,
+            assumptions=r.loaded.assumption_count(),
+            parameters=len(r.loaded.parameters()),
+            rep_seeds=r.seeds,
+            seconds=round(r.seconds, 3),
+            phase_seconds={
+                k: round(sum(run.phase_seconds.get(k, 0.0) for run in r.runs), 4)
+                for k in (r.runs[0].phase_seconds if r.runs else {})
+            },
+        )
+        for r in exp.results
+    ]
+    return manifest(
+        command,
+        scenarios=scenarios,
+        seed=exp.seed,
+        reps=exp.reps,
+        seeds=exp.results[0].seeds if exp.results else [],
+        engine=exp.engine,
+        deadweight=exp.deadweight,
+        executor=executor,
+        overrides=overrides,
+        targets=targets,
+        seconds=seconds,
+        argv=argv,
+        sections=sections,
+    )
 
 
 def _write_funders(exp: Experiment, staging: Path) -> dict[str, pd.DataFrame]:
@@ -193,5 +184,5 @@ def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[
                     frames.append(ev)
         if frames:
             pd.concat(frames, ignore_index=True).to_parquet(staging / "events.parquet", index=False)
-    (staging / "manifest.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    write_manifest(staging / "manifest.json", meta)
     return tables

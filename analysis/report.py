@@ -882,7 +882,7 @@ def _manifest_html(meta: Mapping[str, Any]) -> str:
     facts = [
         ("mcsim version", meta.get("mcsim_version")),
         ("created", meta.get("created")),
-        ("command", " ".join(map(str, meta.get("command", [])))),
+        ("command", " ".join(map(str, meta.get("argv", [])))),
         ("replications", meta.get("reps")),
         ("base seed", meta.get("seed")),
         ("engine", meta.get("engine")),

@@ -27,7 +27,7 @@ import pandas as pd
 
 from analysis.calibration.errors import StudyError
 from analysis.calibration.params import FitParameter, apply_values
-from analysis.calibration.runner import Runner, kpi_job
+from analysis.execution import Job, Outcome, Runner, whole_kpis
 from analysis.experiment import rep_seed
 from model.kpis import KPI_NAMES
 from model.params import LoadedScenario, Scenario
@@ -91,6 +91,11 @@ class SensitivityStudy:
         }
 
     @property
+    def deadweight(self) -> bool:
+        """Whether runs also make the counterfactuals that measure deadweight (only if it is a KPI here)."""
+        return "deadweight_share" in self.kpis
+
+    @property
     def seeds(self) -> list[int]:
         """The fixed seeds every design point is run on."""
         return [rep_seed(self.seed, r) for r in range(self.seeds_per_point)]
@@ -126,12 +131,20 @@ class SensitivityStudy:
             for row in self.X
         ]
 
-    def evaluate(self, runner: Runner, on_done: Callable[[], None] | None = None) -> SensitivityStudy:
-        """Run every design point on every seed; results in ``Y`` (points × seeds × KPIs)."""
+    def evaluate(
+        self, runner: Runner | None = None, on_done: Callable[[Outcome], object] | None = None
+    ) -> SensitivityStudy:
+        """Run every design point on every seed (default: in this process); ``Y`` is points × seeds × KPIs."""
         t0 = time.perf_counter()
-        dw = "deadweight_share" in self.kpis
-        args = [(cfg, s, self.engine, tuple(self.kpis), dw) for cfg in self.scenarios() for s in self.seeds]
-        flat = runner.map(kpi_job, args, on_done)
+        options = {"deadweight": self.deadweight}
+        jobs = [
+            Job(whole_kpis, cfg, s, self.engine, options=options)
+            for cfg in self.scenarios()
+            for s in self.seeds
+        ]
+        flat = [
+            [whole.get(k, np.nan) for k in self.kpis] for whole in (runner or Runner()).map(jobs, on_done)
+        ]
         self.Y = np.array(flat, dtype=float).reshape(len(self.X), len(self.seeds), len(self.kpis))
         self.results = {}
         self.seconds = time.perf_counter() - t0

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from analysis.calibration.runner import indicator_job
+from analysis.calibration.indicators import indicator_job
 
 if TYPE_CHECKING:
     from analysis.calibration.msm import MSM
+    from analysis.execution import Runner
 
 __all__ = ["run_abc", "available"]
 
@@ -62,7 +63,7 @@ def run_abc(
     generations: int = 4,
     min_epsilon: float = 0.0,
     db: str | Path | None = None,
-    jobs: int = 1,
+    runner: Runner | None = None,
 ) -> dict[str, Any]:
     """Run ABC-SMC; return posterior mean, sd and 95 % quantiles of each parameter (natural units)."""
     try:
@@ -85,8 +86,8 @@ def run_abc(
     scale = np.sqrt(msm.unc**2 + msm.sim_var + (1e-6 * np.maximum(np.abs(msm.observed), 1e-9)) ** 2)
     weights = {f"m{k}": float(1.0 / s) for k, s in enumerate(scale)}
     distance = pyabc.PNormDistance(p=2, fixed_weights=weights)
-    if jobs > 1:
-        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=jobs)
+    if runner is not None and runner.parallel:
+        sampler = pyabc.sampler.ConcurrentFutureSampler(runner.executor, client_max_jobs=runner.jobs)
     else:
         sampler = pyabc.sampler.SingleCoreSampler()
     abc = pyabc.ABCSMC(_Model(msm), prior, distance, population_size=population, sampler=sampler)

@@ -10,7 +10,6 @@ message.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import hashlib
 import json
 import sys
@@ -18,7 +17,7 @@ import time
 from pathlib import Path
 
 from analysis.calibration.errors import StudyError
-from analysis.options import add_overrides
+from analysis.options import add_execution, add_overrides
 
 __all__ = [
     "StudyError",
@@ -27,8 +26,6 @@ __all__ = [
     "calibrate_command",
     "sensitivity_command",
 ]
-
-_DEPS = ("numpy", "scipy", "pandas", "SALib", "pyabc", "mesa")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -46,7 +43,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_overrides(p, "override a scenario value for the study, e.g. --set population.workers=5000")
     p.add_argument("--seed", type=int, default=1, help="base seed; the fixed seeds derive from it")
     p.add_argument("--engine", choices=["vector", "mesa"], default="vector", help="default: vector")
-    p.add_argument("--jobs", type=int, default=1, help="parallel processes")
+    add_execution(p)
     p.add_argument("--out", type=Path, required=True, help="folder for the results (must be empty)")
     p.add_argument("--force", action="store_true", help="replace results already in --out")
 
@@ -119,23 +116,52 @@ def _bar(desc: str, total: int | None = None):
     return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, disable=None)
 
 
+def _write_manifest(
+    command: str,
+    args: argparse.Namespace,
+    staging: Path,
+    loaded,
+    runner,
+    seeds: list[int],
+    deadweight: bool,
+    seconds: float,
+    section: dict,
+) -> None:
+    """A study's manifest.json: the common keys, and the study's own under the command's name."""
+    from analysis.manifest import manifest, scenario_entry, write_manifest
+
+    meta = manifest(
+        command,
+        scenarios=[scenario_entry(loaded)],
+        seed=args.seed,
+        reps=len(seeds),
+        seeds=seeds,
+        engine=args.engine,
+        deadweight=deadweight,
+        executor=runner.describe(),
+        overrides=args.overrides,
+        seconds=seconds,
+        argv=getattr(args, "argv", None),
+        sections={command: section},
+    )
+    write_manifest(staging / "manifest.json", meta)
+
+
 def calibrate_command(args: argparse.Namespace) -> int:
     """``mcsim calibrate``: fit parameters to targets; write the fit, diagnostics, plot and preset."""
     import pandas as pd
 
     from analysis.calibration.msm import MSM, CalibrationError, plot_fit, write_preset
-    from analysis.calibration.runner import Runner
     from analysis.calibration.targets import read_targets, validate_targets
+    from analysis.execution import Runner
     from analysis.numbers import format_number as fmt
-    from analysis.outputs import finish_out, prepare_out, versions
-    from model import __version__
+    from analysis.outputs import finish_out, prepare_out
     from model.compiled import compile_scenario
     from model.params import load_scenario
 
     if args.reps < 2:
         raise CalibrationError("--reps must be at least 2")
-    if args.jobs < 1:
-        raise CalibrationError("--jobs must be at least 1")
+    runner = Runner(args.jobs, args.executor, args.scheduler)
     loaded = load_scenario(args.scenario, args.overrides)
     plain = load_scenario(args.scenario) if args.overrides else loaded
     frame = read_targets(args.targets)
@@ -165,17 +191,17 @@ def calibrate_command(args: argparse.Namespace) -> int:
     msm = MSM(plain, params, targets, base=loaded.config, reps=args.reps, seed=args.seed, engine=args.engine)
     print(
         f"mcsim calibrate: {len(params)} parameter(s), {len(targets)} target(s), {args.reps} common seeds, "
-        f"method {args.method}, {args.jobs} process(es)",
+        f"method {args.method}, in {runner}",
         file=sys.stderr,
     )
     t0 = time.perf_counter()
-    with _bar("calibration runs") as bar, Runner(args.jobs) as runner:
+    with _bar("calibration runs") as bar, runner:
         result = msm.fit(
             runner,
             args.method,
             n_init=args.init,
             max_evals=args.max_evals,
-            on_done=bar.update,
+            on_done=lambda _: bar.update(),
             abc_options={
                 "population": args.abc_population,
                 "generations": args.abc_generations,
@@ -191,27 +217,16 @@ def calibrate_command(args: argparse.Namespace) -> int:
     plot_fit(result, staging / "fit.png")
     label = f"targets {Path(args.targets).name} ({len(targets)} targets, sha256 {_sha(Path(args.targets))})"
     preset = write_preset(result, plain, label, staging / "calibrated_preset.yaml", final_dir=args.out)
-    manifest = {
-        "command": "calibrate",
-        "mcsim_version": __version__,
-        "argv": sys.argv,
-        "dependencies": versions(_DEPS),
-        "scenario": {"path": str(plain.path), "hash": plain.hash, "chain": list(plain.chain)},
-        "overrides": args.overrides,
+    section = {
         "targets": {"path": str(args.targets), "sha256": _sha(Path(args.targets)), "used": len(targets)},
         "parameters": [
             {"key": p.key, "low": p.lo, "high": p.hi, "scale": p.scale, "start": p.value} for p in params
         ],
         "method": args.method,
-        "reps": args.reps,
-        "seed": args.seed,
-        "seeds": result.seeds,
-        "engine": args.engine,
-        "jobs": args.jobs,
-        "seconds": round(seconds, 2),
-        "finished": dt.datetime.now().isoformat(timespec="seconds"),
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    _write_manifest(
+        "calibrate", args, staging, loaded, runner, result.seeds, msm.deadweight, seconds, section
+    )
     finish_out(staging, args.out)
     if args.preset_out is not None:
         if args.preset_out.exists() and not args.force:
@@ -244,15 +259,13 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
 def sensitivity_command(args: argparse.Namespace) -> int:
     """``mcsim sensitivity``: Morris or Sobol indices with seed noise and assumption dependence."""
-    from analysis.calibration.runner import Runner
+    from analysis.execution import Runner
     from analysis.numbers import format_number as fmt
-    from analysis.outputs import finish_out, prepare_out, versions
-    from analysis.sensitivity import DEFAULT_KPIS, SensitivityError, SensitivityStudy, plot_indices
-    from model import __version__
+    from analysis.outputs import finish_out, prepare_out
+    from analysis.sensitivity import DEFAULT_KPIS, SensitivityStudy, plot_indices
     from model.params import load_scenario
 
-    if args.jobs < 1:
-        raise SensitivityError("--jobs must be at least 1")
+    runner = Runner(args.jobs, args.executor, args.scheduler)
     loaded = load_scenario(args.scenario, args.overrides)
     params = _params(args, loaded, allow_all=True)
     n = args.n or (10 if args.method == "morris" else 64)
@@ -268,12 +281,12 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     staging = prepare_out(args.out, args.force)
     print(
         f"mcsim sensitivity: {args.method}, {len(params)} parameter(s), {len(study.X)} design points x "
-        f"{len(study.seeds)} fixed seeds = {total} runs, {args.jobs} process(es)",
+        f"{len(study.seeds)} fixed seeds = {total} runs, in {runner}",
         file=sys.stderr,
     )
     t0 = time.perf_counter()
-    with _bar("sensitivity runs", total) as bar, Runner(args.jobs) as runner:
-        study.evaluate(runner, bar.update)
+    with _bar("sensitivity runs", total) as bar, runner:
+        study.evaluate(runner, lambda _: bar.update())
     study.analyze()
     seconds = time.perf_counter() - t0
     indices = study.indices()
@@ -286,28 +299,21 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     study.design().to_csv(staging / "design.csv", index=False)
     if len(indices):
         plot_indices(study, staging / "sensitivity.png")
-    manifest = {
-        "command": "sensitivity",
-        "mcsim_version": __version__,
-        "argv": sys.argv,
-        "dependencies": versions(_DEPS),
-        "scenario": {"path": str(loaded.path), "hash": loaded.hash},
-        "overrides": args.overrides,
+    section = {
         "method": args.method,
         "n": n,
         "levels": args.levels,
         "design_points": len(study.X),
-        "seeds": study.seeds,
         "kpis": study.kpis,
         "parameters": [
             {"key": p.key, "low": p.lo, "high": p.hi, "scale": p.scale, "provenance": p.provenance.kind}
             for p in params
         ],
-        "engine": args.engine,
-        "seconds": round(seconds, 2),
         "notes": study.notes,
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    _write_manifest(
+        "sensitivity", args, staging, loaded, runner, study.seeds, study.deadweight, seconds, section
+    )
     finish_out(staging, args.out)
     key = "mu_star" if args.method == "morris" else "ST"
     for kpi, part in indices.groupby("kpi", sort=False) if len(indices) else []:

@@ -28,9 +28,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.calibration.errors import StudyError
-from model.compiled import AGE_BANDS, BANDS, Compiled
+from model.api import simulate
+from model.compiled import AGE_BANDS, BANDS, Compiled, compile_scenario
+from model.engines import run_engine
 from model.events import Event
 from model.kpis import KPIS
+from model.params import Scenario
 from model.streams import Streams
 from model.synthesis import synthesise
 
@@ -39,6 +42,7 @@ __all__ = [
     "INDICATORS",
     "NOT_PRODUCED",
     "DIMENSIONS",
+    "indicator_job",
     "IndicatorError",
     "parse_group",
     "format_group",
@@ -826,3 +830,30 @@ def measure_part(view: RunView, name: str, year: int | None, group: dict[str, tu
 def measure(view: RunView, rows: list[tuple[str, int | None, dict[str, tuple[str, ...]]]]) -> np.ndarray:
     """Simulated value of each (indicator, year or None, parsed group) in one run."""
     return np.array([measure_part(view, name, year, group).value for name, year, group in rows], dtype=float)
+
+
+def indicator_job(
+    config: Scenario, seed: int, engine: str, keys: list[tuple], deadweight: bool
+) -> np.ndarray:
+    """Job task (``analysis.execution``): one run; the simulated value of each target key.
+
+    Indicators of people and firms read the engine's event log and population (``run_engine``,
+    entrants of labour-market flows included); whole-run KPIs come from ``simulate``. A target
+    set that needs both runs the seed twice (keyed randomness makes the two runs identical).
+    """
+    compiled = compile_scenario(config)
+    steps = compiled.cfg.horizon_weeks
+    subjects = {INDICATORS[k[0]].subject for k in keys}
+    need_kpis = deadweight or "kpi" in subjects
+    events = population = initial = kpis = whole = None
+    if subjects - {"kpi"}:
+        res = run_engine(engine, compiled, seed, steps)
+        events, population, initial = res.events, res.population, res.initial
+    if need_kpis:
+        out = simulate(compiled, seed, engine, deadweight=deadweight, keep_events=events is None)
+        kpis, whole = out.kpis, out.whole
+        events = out.events if events is None else events
+    view = RunView.build(
+        events, compiled, seed, steps, population=population, initial=initial, kpis=kpis, whole=whole
+    )
+    return measure(view, list(keys))

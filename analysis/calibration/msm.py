@@ -31,10 +31,10 @@ import yaml
 from scipy import optimize, stats
 
 from analysis.calibration.errors import StudyError
-from analysis.calibration.indicators import format_group
+from analysis.calibration.indicators import format_group, indicator_job
 from analysis.calibration.params import FitParameter, apply_values
-from analysis.calibration.runner import Runner, indicator_job
 from analysis.calibration.targets import Target
+from analysis.execution import Job, Runner
 from analysis.experiment import rep_seed
 from model.params import LoadedScenario, Scenario, ScenarioError, load_scenario
 
@@ -243,13 +243,14 @@ class MSM:
             key = tuple(np.round(th, 12))
             if key not in self._cache and key not in todo:
                 todo.append(key)
-        args = [
-            (self.scenario(np.array(key)), s, self.engine, self.keys, self.deadweight)
+        options = {"keys": self.keys, "deadweight": self.deadweight}
+        jobs = [
+            Job(indicator_job, self.scenario(np.array(key)), s, self.engine, options=options)
             for key in todo
             for s in self.seeds
         ]
-        if args:
-            flat = runner.map(indicator_job, args, on_done)
+        if jobs:
+            flat = runner.map(jobs, on_done)
             r = len(self.seeds)
             for i, key in enumerate(todo):
                 self._cache[key] = np.vstack(flat[i * r : (i + 1) * r])
@@ -300,7 +301,7 @@ class MSM:
 
     def _fit(
         self,
-        runner: Runner,
+        runner: Runner | None = None,
         method: Literal["nelder-mead", "de", "abc"] = "nelder-mead",
         *,
         n_init: int | None = None,
@@ -309,6 +310,7 @@ class MSM:
         abc_options: dict[str, Any] | None = None,
     ) -> CalibrationResult:
         t0 = time.perf_counter()
+        runner = runner or Runner()
         d = len(self.params)
         start = np.array([min(max(p.value, p.lo), p.hi) for p in self.params])
         (m0,) = self.moments([start], runner, on_done)
@@ -320,7 +322,7 @@ class MSM:
         if method == "abc":
             from analysis.calibration.abc import run_abc
 
-            post = run_abc(self, **(abc_options or {}), jobs=runner.jobs)
+            post = run_abc(self, **(abc_options or {}), runner=runner)
             best_theta = post["mean"]
             message = post["message"]
             extra = {"abc": {k: v for k, v in post.items() if k not in ("mean", "sd", "lo", "hi")}}

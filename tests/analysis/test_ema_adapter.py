@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.sweep import SequentialExecutor, Sweep
+from analysis.execution import Runner
+from analysis.sweep import Sweep
 from analysis.sweep_spec import load_spec
 from tests.analysis.test_sweep import write_spec
 from tests.conftest import REPO
@@ -81,7 +82,7 @@ def test_perform_experiments_gives_the_same_kpis_as_mcsim_sweep(tmp_path):
     spec = load_spec(write_spec(tmp_path, replications=2))
     sweep = Sweep(spec, tmp_path / "out")
     sweep.prepare()
-    sweep.run(SequentialExecutor())
+    sweep.run(Runner())
     sweep.release()
     table = sweep.combine()
     model = ema_model(spec)

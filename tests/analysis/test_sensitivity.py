@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from analysis.calibration.params import resolve_parameters
-from analysis.calibration.runner import Runner
 from analysis.cli import main
+from analysis.execution import Runner
 from analysis.sensitivity import SensitivityError, SensitivityStudy, plot_indices
 from model.params import load_scenario
 from tests.conftest import FI

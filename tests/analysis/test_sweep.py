@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from analysis.cli import main
-from analysis.sweep import SequentialExecutor, Sweep, execute, open_executor, run_seed, sweep_command
+from analysis.execution import Runner, SequentialExecutor, open_executor
+from analysis.sweep import Sweep, execute, run_seed, sweep_command
 from analysis.sweep_spec import SpecError, load_spec, point_id
 from tests.conftest import REPO
 
@@ -51,7 +52,7 @@ def results(out: Path) -> pd.DataFrame:
 
 
 def sessions(out: Path) -> list[dict]:
-    return json.loads((out / "sweep.json").read_text())["sessions"]
+    return json.loads((out / "sweep.json").read_text())["sweep"]["sessions"]
 
 
 # ------------------------------------------------------------------------------ SPEC checks
@@ -307,12 +308,12 @@ def test_runs_lost_by_the_executor_are_not_written_and_are_done_on_rerun(tmp_pat
     spec = load_spec(write_spec(tmp_path, replications=1, uncertainties={}))
     sweep = Sweep(spec, tmp_path / "o")
     sweep.prepare()
-    sweep.run(_Flaky())
+    sweep.run(Runner(pool=_Flaky()))
     assert sweep.report.lost == 1 and sweep.report.ok == 1 and not sweep.report.complete
     assert len(list((tmp_path / "o" / "runs").glob("*.parquet"))) == 1
     on_disk = []
     sweep.run(
-        SequentialExecutor(),
+        Runner(pool=SequentialExecutor()),
         on_progress=lambda r: on_disk.append((r.ok, len(list(sweep.runs_dir.iterdir())))),
     )
     assert sweep.report.ran == 1 and sweep.report.complete
@@ -324,7 +325,8 @@ def test_runs_lost_by_the_executor_are_not_written_and_are_done_on_rerun(tmp_pat
     fresh.prepare()
     seen = []
     fresh.run(
-        SequentialExecutor(), on_progress=lambda r: seen.append((r.ok, len(list(fresh.runs_dir.iterdir()))))
+        Runner(pool=SequentialExecutor()),
+        on_progress=lambda r: seen.append((r.ok, len(list(fresh.runs_dir.iterdir())))),
     )
     fresh.release()
     assert seen == [(0, 0), (1, 1), (2, 2)]
@@ -403,7 +405,7 @@ def test_dask_local_cluster_when_no_scheduler_is_given(tmp_path):
     sweep.prepare()
     with open_executor("dask", None, 1) as ex:
         assert type(ex).__name__ == "ClientExecutor"
-        sweep.run(ex)
+        sweep.run(Runner(pool=ex))
     sweep.release()
     assert sweep.report.ok == 2
     direct = execute(sweep.tasks[0])

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.calibration.indicators import INDICATORS, RunView, measure, parse_group
+from analysis.calibration.indicators import INDICATORS, RunView, indicator_job, measure, parse_group
 from analysis.calibration.msm import MSM, CalibrationResult, write_preset
 from analysis.calibration.params import (
     FitParameter,
@@ -25,9 +25,9 @@ from analysis.calibration.params import (
     read_param_file,
     resolve_parameters,
 )
-from analysis.calibration.runner import Runner, indicator_job
 from analysis.calibration.targets import TargetsError, read_targets, validate_targets
 from analysis.cli import main
+from analysis.execution import Job, Runner
 from analysis.experiment import rep_seed
 from model.api import simulate
 from model.compiled import compile_scenario
@@ -48,8 +48,9 @@ def _truth_targets(cfg, rows, reps: int, jobs: int = 1) -> pd.DataFrame:
     """Targets from the model itself: the mean over ``reps`` independent seeds, with its standard error."""
     keys = [(i, y, parse_group(g)) for i, y, g in rows]
     with Runner(jobs) as runner:
-        args = [(cfg, rep_seed(999, k), "vector", keys, False) for k in range(reps)]
-        ms = np.array(runner.map(indicator_job, args))
+        options = {"keys": keys, "deadweight": False}
+        jobs = [Job(indicator_job, cfg, rep_seed(999, k), "vector", options=options) for k in range(reps)]
+        ms = np.array(runner.map(jobs))
     mean, sd = ms.mean(axis=0), ms.std(axis=0, ddof=1)
     return pd.DataFrame(
         [
@@ -371,7 +372,9 @@ def test_calibrate_command_end_to_end(tmp_path, capsys):
     assert fit["parameter"].tolist() == ["employer.initial_trust_mean"]
     assert 0.1 <= fit["fitted"].iloc[0] <= 0.5
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["targets"]["used"] == 2 and manifest["overrides"] == overrides
+    # the common manifest: the target file is the calibration's own section, not the KPI targets
+    assert manifest["command"] == "calibrate" and manifest["targets"] is None
+    assert manifest["calibrate"]["targets"]["used"] == 2 and manifest["overrides"] == overrides
     assert load_scenario(out / "calibrated_preset.yaml").config.name.startswith(
         "Finland baseline (calibrated"
     )

@@ -83,11 +83,13 @@ def test_engines_agree_in_distribution(name):
 
 
 def test_parallel_replications_match_sequential(tmp_path):
+    from analysis.execution import Runner
     from analysis.experiment import Experiment
 
     loaded = [load_scenario(REPO / "scenarios/fi/baseline.yaml", SMALL)]
-    seq = Experiment(loaded, reps=4, seed=3, engine="vector").run(jobs=1)
-    par = Experiment(loaded, reps=4, seed=3, engine="vector").run(jobs=2)
+    seq = Experiment(loaded, reps=4, seed=3, engine="vector").run(Runner(jobs=1))
+    with Runner(jobs=2) as runner:
+        par = Experiment(loaded, reps=4, seed=3, engine="vector").run(runner)
     for a, b in zip(seq.results[0].runs, par.results[0].runs, strict=True):
         assert a.kpis.equals(b.kpis)
     # Replications differ from each other: independent streams, not copies.
