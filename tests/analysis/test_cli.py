@@ -17,7 +17,6 @@ SMALL = [
     "--set",
     "population.workers=300",
     "--set",
-    "--set",
     "horizon_weeks=30",
 ]
 
