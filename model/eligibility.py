@@ -43,6 +43,7 @@ ATTRIBUTES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "provider.moderated": ("bool", None),
     "provider.edc": ("bool", None),
     "provider.esco": ("bool", None),
+    "provider.certified": ("bool", None),
     "provider.delivery": ("text", ("classroom", "online", "hybrid", "in_situ")),
     "provider.region": ("text", None),
     "module.id": ("text", None),

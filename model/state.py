@@ -67,6 +67,9 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "issuer_q": (np.float32, False),
         "cur_held": (np.uint8, False),  # credentials issued on up-to-date content (bit mask)
         "competent": (np.uint8, False),  # credentials whose holder can do the work (bit mask)
+        "credit_hours": (np.float32, False),  # training hours owed and not yet given (Portugal's credit)
+        "hours_year": (np.float32, False),  # hours of training this calendar year
+        "claim_due": (np.int32, True),  # per instrument: day a refund claimed will be paid; -1: none
         "skilled": (np.bool_, False),  # able to do the current module's work at the last assessment
         "issued_by": (np.int32, "modules"),  # provider that issued each credential held; -1: none
         "exit_week": (np.int32, False),  # week the worker leaves the sector; -1: to be drawn (flows)
@@ -91,6 +94,8 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "experience": (np.float32, False),
         "budget_left": (np.float32, False),  # what is left of the year's training plan
         "plan_mult": (np.float32, False),  # the firm's training plan relative to the sector's per employee
+        "complies": (np.bool_, False),  # acts on a statutory duty to train (training.duty)
+        "trained_year": (np.int32, False),  # staff trained this calendar year
         "claimed": (np.bool_, True),  # per instrument: claimed this budget year (its entry cost is paid)
         "good": (np.float32, "kinds"),  # evidence for each kind of credential: good observations
         "bad": (np.float32, "kinds"),  # ... and bad ones (own, heard from peers)
@@ -114,6 +119,7 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "offers": (np.uint8, False),
         "active": (np.bool_, False),
         "competence": (np.float32, False),  # share of its learners it leaves able to do the work
+        "certified": (np.bool_, False),  # certified trainer (Portugal: DGERT)
         "rep_good": (np.float32, False),  # published record: passed audits, holders' good work
         "rep_bad": (np.float32, False),  # failed audits, holders' bad work
         "pool": (np.float32, True),

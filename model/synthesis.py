@@ -19,7 +19,7 @@ from model.streams import Streams
 # Purposes of the keyed draws that make one entrant or one new firm (drawn together, by id).
 _ENTRANT_DRAWS = ("entry.region", "entry.woman", "entry.age", "entry.caring", "entry.hv", "entry.aware")
 _FIRM_DRAWS = ("synth.size", "synth.employees", "synth.sme_region", "synth.ev_mult", "synth.ca")
-_FIRM_DRAWS += ("synth.trust", "synth.thr", "synth.plan")
+_FIRM_DRAWS += ("synth.trust", "synth.thr", "synth.plan", "synth.complies")
 
 __all__ = ["synthesise", "add_entrants", "add_firms", "band_of"]
 
@@ -81,6 +81,7 @@ def _workers(c: Compiled, s: Streams, smes: ActorArrays) -> ActorArrays:
     w.exit_week[:] = -1
     w.older_week[:] = -1
     w.issued_by[:] = -1
+    w.claim_due[:] = -1
     return w
 
 
@@ -117,6 +118,7 @@ def add_entrants(c: Compiled, s: Streams, w: ActorArrays, stream_of: np.ndarray)
     w.exit_week[ids] = -1
     w.older_week[ids] = -1
     w.issued_by[ids] = -1
+    w.claim_due[ids] = -1
     return ids
 
 
@@ -144,6 +146,8 @@ def add_firms(c: Compiled, s: Streams, smes: ActorArrays, k: int) -> np.ndarray:
     thr = centre + emp.acceptance_threshold_sd * ndtri(u["synth.thr"])
     smes.threshold[ids] = np.clip(thr, 0.01, 1.0)
     smes.experience[ids] = emp.prior_quality
+    compliance = np.array([c.cfg.training.duty.compliance_by_size.get(b, 0.0) for b in BANDS])
+    smes.complies[ids] = u["synth.complies"] < compliance[smes.size_band[ids]]  # acts on a duty to train
     spread = c.cfg.training.plan_spread  # lognormal with mean 1: plans vary between firms
     smes.plan_mult[ids] = np.exp(spread * ndtri(u["synth.plan"]) - spread**2 / 2)
     smes.active[ids] = True
@@ -176,6 +180,7 @@ def _providers(c: Compiled, s: Streams) -> ActorArrays:
         prov.esco[i] = p.esco_tagged
         by_type = c.cfg.pathway.competence_by_provider_type.get(p.type, 0.8)
         prov.competence[i] = p.competence if p.competence is not None else by_type
+        prov.certified[i] = p.certified
         wanted = p.modules if p.modules is not None else list(c.module_ids)
         prov.offers[i] = sum(1 << c.module_ids.index(m) for m in wanted)
     for name in (

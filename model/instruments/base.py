@@ -22,6 +22,7 @@ from model.types import NonNeg, Section, Share
 
 if TYPE_CHECKING:
     from model.compiled import Compiled, InstrumentSpec
+    from model.events import EventLog
     from model.rules.offers import Offer
     from model.state import World
     from model.streams import Streams
@@ -98,6 +99,20 @@ class InstrumentKind:
         """Conditions that come with the kind, beyond the scenario's rule: by default, money in the pool."""
         ids = owner_ids(world, self.owner, offer.worker, offer.provider)
         return pool_of(world, self.owner, spec.index)[ids] > 0
+
+    def perceived_share(self, c: Compiled, spec: InstrumentSpec) -> float:
+        """How much a euro of this instrument is worth to the payer deciding (1: paid as the fee is)."""
+        return 1.0
+
+    def pay(
+        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int, log: EventLog
+    ) -> None:
+        """Pay every commitment whose trigger (enrolment, completion, credential) is reached, this week."""
+        from model.rules.funding import pay
+
+        w, k = world.workers, spec.index
+        due = np.flatnonzero((w.commit[:, k] > 0) & (w.stage >= spec.trigger))
+        pay(world, c, spec, due, step, c.day0(step) + 6, log)
 
     def terms(
         self, world: World, c: Compiled, spec: InstrumentSpec, offer: Offer, sponsored: np.ndarray

@@ -170,6 +170,7 @@ class Provider(Section):
     esco_tagged: bool = False
     modules: list[str] | None = None
     competence: Share | None = None  # share of its learners able to do the work; None: its type's
+    certified: bool = True  # certified trainer (Portugal: DGERT); rules can ask provider.certified
 
 
 class Moderation(Section):
@@ -255,6 +256,25 @@ class Course(Section):
     group_share: Share = 0.2  # share of the firm's other staff who join the lead participant
     provider_type: ProviderType = "private"
     delivery: Delivery = "classroom"
+    certified: bool = True  # its trainer is certified (Portugal: DGERT; rules can ask provider.certified)
+
+
+class TrainingDuty(Section):
+    """A statutory duty to train, as Portugal's Código do Trabalho art. 131 sets it (public-facts §4).
+
+    Every worker is owed ``entitlement_hours_per_year`` of training a year; hours the employer does not
+    provide accrue to the worker as a credit (up to ``credit_cap_hours``), which pays the worker's own
+    training time. Firms must train at least ``duty_share`` of their staff a year; a firm that acts on
+    the duty (``compliance_by_size``, an assumption) weighs training more while it is below the quota.
+    """
+
+    entitlement_hours_per_year: NonNeg = 0.0
+    duty_share: Share = 0.0
+    compliance_by_size: dict[SizeBand, Share] = Field(
+        default_factory=lambda: {"1-5": 0.0, "6-9": 0.0, "10-49": 0.0, "50-249": 0.0, "250+": 0.0}
+    )
+    duty_weight: NonNeg = 2.0
+    credit_cap_hours: NonNeg = 120.0
 
 
 class Training(Section):
@@ -275,6 +295,7 @@ class Training(Section):
     overrun_weight: NonNeg = 1.0
     plan_spread: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5  # lognormal sd of firms' training plans
     courses: Annotated[list[Course], Field(max_length=8)] = Field(default_factory=list)
+    duty: TrainingDuty = TrainingDuty()
 
     @model_validator(mode="after")
     def _unique_courses(self) -> Training:
@@ -340,6 +361,7 @@ class Worker(Section):
     employer_support_weight: float = 0.5
     jobseeker_value_bonus: float = 0.5
     hiring_value_per_weight: NonNeg = 0.25  # value of acceptance in hiring, per unit of hiring weight
+    reimbursement_discount_per_month: NonNeg = 0.1  # how much less a refund is worth per month of waiting
     dropout_per_year: Hazard = 1.0
     caring_dropout_multiplier: NonNeg = 1.5
     waitlist_exit_per_year: Hazard = 1.0

@@ -55,6 +55,10 @@ READS = {
     "smes.ca_covered",
     "smes.claimed",
     "smes.plan_mult",
+    "smes.complies",
+    "smes.trained_year",
+    "workers.credit_hours",
+    "providers.certified",
     "smes.pool",
     "providers.offers",
     "providers.seats",
@@ -158,11 +162,13 @@ def _self_enrolment(
     rural_classroom = c.region_rural[w.region[idle]] & (p.delivery[prov] == DELIVERIES.index("classroom"))
     firm = w.firm[idle]
     employer_accepts = (firm >= 0) & (((sm.accepts_kinds[np.maximum(firm, 0)] >> kind) & 1) == 1)
+    # Hours a statutory entitlement still owes the worker are paid training time (Portugal's credit).
+    own_hours = np.maximum(offer.hours - w.credit_hours[idle] * (w.firm[idle] >= 0), 0.0)
     prob = enrolment_probability(
         wk.enrol_rate_per_year,
         value,
-        q.out_of_pocket,
-        offer.hours,
+        offer.fee - funding.perceived(c, q),
+        own_hours,
         time_mult,
         far | rural_classroom,
         employer_accepts,

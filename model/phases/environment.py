@@ -16,6 +16,7 @@ from model.streams import Streams
 READS = {
     "smes.active",
     "workers.active",
+    "workers.jobseeker",
     "smes.employees",
     "smes.size_band",
     "smes.ca_covered",
@@ -32,6 +33,9 @@ READS = {
     "smes.aware",
     "workers.aware",
     "workers.firm",
+    "workers.hours_year",
+    "workers.credit_hours",
+    "smes.trained_year",
 }
 WRITES = {
     "smes.pool",
@@ -40,6 +44,9 @@ WRITES = {
     "providers.pool",
     "providers.day_grant_end",
     "workers.pool",
+    "workers.hours_year",
+    "workers.credit_hours",
+    "smes.trained_year",
 }
 
 
@@ -52,7 +59,18 @@ def _new_year(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -
     sm = world.smes
     per_employee = c.cfg.population.training_budget_eur_per_employee
     sm.budget_left[:] = sm.employees * per_employee * sm.plan_mult * money_share(world)
+    sm.trained_year[:] = 0
+    _bank_untrained_hours(world, c)
     _made_available(c, step, log, lambda inst: inst.impl.refill_year(world, c, inst, s, step))
+
+
+def _bank_untrained_hours(world: World, c: Compiled) -> None:
+    """A statutory entitlement not given in the year becomes the worker's training credit (Portugal)."""
+    duty, w = c.cfg.training.duty, world.workers
+    if duty.entitlement_hours_per_year > 0:
+        owed = np.maximum(duty.entitlement_hours_per_year - w.hours_year, 0.0) * (w.active & (w.firm >= 0))
+        w.credit_hours[:] = np.minimum(w.credit_hours + owed, duty.credit_cap_hours)
+    w.hours_year[:] = 0.0
 
 
 def _made_available(c: Compiled, step: int, log: EventLog, refill) -> None:

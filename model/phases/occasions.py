@@ -119,6 +119,15 @@ def _group_max(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _duty_pressure(c: Compiled, sm, firms: np.ndarray, staff: np.ndarray) -> np.ndarray:
+    """Utility a firm that acts on a statutory duty adds while it has trained fewer than its quota (PT)."""
+    duty = c.cfg.training.duty
+    if duty.duty_share <= 0:
+        return np.zeros(len(firms))
+    below = sm.trained_year[firms] < duty.duty_share * staff
+    return np.where(sm.complies[firms] & below, duty.duty_weight, 0.0)
+
+
 def occasion_bound(c: Compiled, staff: np.ndarray, best: np.ndarray) -> np.ndarray:
     """Upper bound of each firm's occasion probability: every option at its best value, at no cost."""
     tr = c.cfg.training
@@ -141,6 +150,7 @@ def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     best[:, -1] = np.where(
         sm.aware[firms], _mc_value(c, sm.trust[firms].astype(np.float64), need_max), -np.inf
     )
+    best += _duty_pressure(c, sm, firms, staff[firms])[:, None]
     bound = occasion_bound(c, staff[firms], best)
     u = s.uniform("occasion", step, firms)
     under = u < bound
@@ -170,15 +180,17 @@ def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     if declined.any():
         q = funding.quote(world, c, offer, wage, day, sponsored, declined=declined[group])
     entry_cost = sum(_group_max(group, q.entry[:, k], n_groups) for k in range(c.n_instruments))
-    net = (_group_sum(group, offer.fee + wage - q.amount.sum(axis=1), n_groups) + entry_cost).reshape(
+    paid_by_funders = funding.perceived(c, q)
+    net = (_group_sum(group, offer.fee + wage - paid_by_funders, n_groups) + entry_cost).reshape(
         len(cand), n_opt
     )
     hours = _group_sum(group, offer.hours, n_groups).reshape(len(cand), n_opt)
     has_rows = np.bincount(group, minlength=n_groups)[:n_groups].reshape(len(cand), n_opt) > 0
 
-    value = best.copy()
+    value = best.copy()  # the duty's pressure is in it already
     need = need_max * (emp.need_floor + (1.0 - emp.need_floor) * _lacking_first_gateway(world, cand))
-    value[:, -1] = np.where(sm.aware[cand], _mc_value(c, sm.trust[cand].astype(np.float64), need), -np.inf)
+    mc = _mc_value(c, sm.trust[cand].astype(np.float64), need) + _duty_pressure(c, sm, cand, staff[cand])
+    value[:, -1] = np.where(sm.aware[cand], mc, -np.inf)
     plan = sm.employees[cand] * pop.training_budget_eur_per_employee * sm.plan_mult[cand]
     utility = option_utility(
         value,

@@ -22,6 +22,9 @@ from model.streams import Streams
 TAKES = ("decisions",)  # the decisions phase's return value: this week's Intents
 READS = {
     "smes.claimed",
+    "smes.trained_year",
+    "workers.hours_year",
+    "workers.credit_hours",
     "workers.firm",
     "workers.pool",
     "workers.commit",
@@ -33,6 +36,9 @@ READS = {
 }
 WRITES = {
     "smes.claimed",
+    "smes.trained_year",
+    "workers.hours_year",
+    "workers.credit_hours",
     "workers.status",
     "workers.module",
     "workers.provider",
@@ -98,6 +104,18 @@ def _courses(
         )
 
 
+def _count_training(world: World, it: Intents, won: np.ndarray) -> None:
+    """Who trains this year, for a statutory duty: firms' trained staff, workers' hours, credit used."""
+    w, sm = world.workers, world.smes
+    rows = np.flatnonzero(won)
+    worker, hours = it.worker[rows], it.offer.hours[rows]
+    employed = w.firm[worker] >= 0
+    np.add.at(sm.trained_year, w.firm[worker[employed & (it.occasion[rows] >= 0)]], 1)
+    w.hours_year[worker[employed]] += hours[employed].astype(np.float32)
+    own = employed & (it.occasion[rows] < 0)  # the worker's own training draws on the credit first
+    w.credit_hours[worker[own]] -= np.minimum(w.credit_hours[worker[own]], hours[own]).astype(np.float32)
+
+
 def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog, decisions: Intents) -> None:
     """Fund this week's intents; enrol the micro-credential learners; hold the firms' courses."""
     it = decisions
@@ -119,6 +137,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog, decisio
         value=it.quote.amount[lost, refused_by[lost]],
     )
     entry = _claims(world, c, step, log, it, won)
+    _count_training(world, it, won)
     paid = won & it.sponsored
     spent = np.bincount(w.firm[it.worker[paid]], weights=it.net_cost[paid], minlength=sm.n)[: sm.n] + entry
     sm.budget_left[:] = (sm.budget_left - spent).astype(np.float32)

@@ -14,14 +14,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.compiled import AGE_BANDS, BANDS, DELIVERIES, PTYPES, Compiled
+from model.compiled import AGE_BANDS, BANDS, DELIVERIES, PTYPES, Compiled, InstrumentSpec
+from model.events import Event, EventLog
 from model.instruments import owner_ids, pool_of
 from model.instruments.pools import own_balance
 from model.rules.offers import Offer
 from model.rules.queues import cumsum_within, lexsort
 from model.state import World
 
-__all__ = ["Quote", "eligibility_context", "quote", "ration", "draw", "commit", "release", "payable"]
+__all__ = [
+    "Quote",
+    "eligibility_context",
+    "quote",
+    "ration",
+    "draw",
+    "commit",
+    "release",
+    "release_one",
+    "perceived",
+    "pay",
+]
 
 
 @dataclass
@@ -82,6 +94,7 @@ def eligibility_context(world: World, c: Compiled, offer: Offer) -> dict[str, np
         "provider.moderated": lambda: offer.moderated,
         "provider.edc": lambda: offer.edc,
         "provider.esco": lambda: offer.esco,
+        "provider.certified": lambda: offer.certified,
         "provider.delivery": lambda: np.array(DELIVERIES, dtype=object)[offer.delivery],
         "provider.region": lambda: regions[offer.region],
         "module.id": lambda: np.where(
@@ -191,17 +204,47 @@ def commit(world: World, c: Compiled, q: Quote, worker, provider, winners: np.nd
 
 def release(world: World, c: Compiled, ids: np.ndarray) -> None:
     """Return unpaid commitments of workers who left the pipeline to the pools they came from."""
-    w = world.workers
     for inst in c.instruments:
-        k = inst.index
-        amt = w.commit[ids, k].astype(np.float64)
-        if not amt.any():
-            continue
-        owner = owner_ids(world, inst.owner, ids, w.provider[ids])
-        np.add.at(pool_of(world, inst.owner, k), owner, amt)
-        w.commit[ids, k] = 0.0
+        release_one(world, inst, ids)
 
 
-def payable(c: Compiled, commit: np.ndarray, stage: np.ndarray, k: int) -> np.ndarray:
-    """Mask of workers whose commitment on instrument k has reached its trigger."""
-    return (commit[:, k] > 0) & (stage >= c.instruments[k].trigger)
+def release_one(world: World, inst: InstrumentSpec, ids: np.ndarray) -> None:
+    """Return the given workers' unpaid commitment on one instrument to its pool; any claim lapses."""
+    w, k = world.workers, inst.index
+    amt = w.commit[ids, k].astype(np.float64)
+    w.claim_due[ids, k] = -1
+    if not amt.any():
+        return
+    owner = owner_ids(world, inst.owner, ids, w.provider[ids])
+    np.add.at(pool_of(world, inst.owner, k), owner, amt)
+    w.commit[ids, k] = 0.0
+
+
+def perceived(c: Compiled, q: Quote) -> np.ndarray:
+    """Funding as the payer values it when deciding: a refund paid months later is worth less."""
+    if not c.instruments:
+        return np.zeros(len(q.out_of_pocket))
+    share = np.array([inst.impl.perceived_share(c, inst) for inst in c.instruments])
+    return q.amount @ share
+
+
+def pay(
+    world: World, c: Compiled, inst: InstrumentSpec, due: np.ndarray, step: int, day, log: EventLog
+) -> None:
+    """Pay the due workers' commitments on one instrument (PAID events); nothing stays committed."""
+    w, k = world.workers, inst.index
+    if len(due) == 0:
+        return
+    log.emit(
+        Event.PAID,
+        step,
+        day,
+        worker=due,
+        firm=w.firm[due],
+        provider=w.provider[due],
+        module=w.module[due],
+        instrument=k,
+        value=w.commit[due, k].astype(np.float64),
+    )
+    w.commit[due, k] = 0.0
+    w.claim_due[due, k] = -1

@@ -36,6 +36,7 @@ class Offer:
     moderated: np.ndarray
     edc: np.ndarray
     esco: np.ndarray
+    certified: np.ndarray  # certified trainer (Portugal: DGERT)
     region: np.ndarray  # where it is taught (the provider's region; the firm's for a course)
     hours: np.ndarray  # the learner's hours
     fee: np.ndarray  # per learner
@@ -70,6 +71,7 @@ def module_offers(
         moderated=p.moderated[provider],
         edc=p.edc[provider],
         esco=p.esco[provider],
+        certified=p.certified[provider],
         region=p.region[provider].astype(np.int64),
         hours=np.where(rpl, rpl_cfg.hours, c.hours[module]),
         fee=fee.astype(np.float64),
@@ -84,6 +86,7 @@ def course_offers(c: Compiled, worker: np.ndarray, course: np.ndarray, region: n
     delivery = np.array([DELIVERIES.index(k.delivery) for k in courses], dtype=np.int64)
     hours = np.array([k.hours for k in courses], dtype=np.float64)
     cost = np.array([k.cost_eur for k in courses], dtype=np.float64)
+    certified = np.array([k.certified for k in courses], dtype=bool)
     no = np.zeros(n, dtype=bool)
     return Offer(
         worker=np.asarray(worker, dtype=np.int64),
@@ -95,6 +98,7 @@ def course_offers(c: Compiled, worker: np.ndarray, course: np.ndarray, region: n
         moderated=no,
         edc=no,
         esco=no,
+        certified=certified[course] if n else no,
         region=np.asarray(region, dtype=np.int64),
         hours=hours[course] if n else np.zeros(0),
         fee=cost[course] if n else np.zeros(0),
