@@ -86,6 +86,7 @@ def simulate(
         dw,
         employed=res.initial["employed"],
         employed_women=res.initial["employed_women"],
+        bundle_masks=compiled.bundle_masks,
     )
     table.insert(0, "day", np.arange(steps) * 7 + 6)
     table.insert(0, "step", np.arange(steps))

@@ -79,6 +79,9 @@ class Compiled:
     prereq: np.ndarray  # uint8 bit mask of prerequisite modules
     needs_hv: np.ndarray
     rpl_sub: np.ndarray
+    partial: np.ndarray  # modules that are partial accreditations (valid only within the VET system)
+    bundle_masks: np.ndarray  # uint8 per bundle: the modules it takes (parts flattened), bit mask
+    module_bundle: np.ndarray  # per module: the first bundle it is part of, or -1
     region_names: tuple[str, ...]
     region_rural: np.ndarray
     instruments: tuple[InstrumentSpec, ...]
@@ -128,6 +131,16 @@ def compile_scenario(cfg: Scenario) -> Compiled:
     """Convert a validated scenario into rule-ready arrays."""
     mods = cfg.pathway.modules
     ids = tuple(m.id for m in mods)
+    masks: dict[str, int] = {m: 1 << i for i, m in enumerate(ids)}
+    for b in cfg.pathway.bundles:  # parts are modules or bundles listed before: flatten in order
+        masks[b.id] = 0
+        for part in b.parts:
+            masks[b.id] |= masks[part]
+    bundle_masks = np.array([masks[b.id] for b in cfg.pathway.bundles], dtype=np.uint8)
+    module_bundle = np.array(
+        [next((j for j, mb in enumerate(bundle_masks) if mb >> i & 1), -1) for i in range(len(ids))],
+        dtype=np.int64,
+    )
     prereq = np.zeros(len(mods), dtype=np.uint8)
     for i, m in enumerate(mods):
         for p in m.prerequisites:
@@ -148,6 +161,9 @@ def compile_scenario(cfg: Scenario) -> Compiled:
         prereq=prereq,
         needs_hv=np.array([m.requires_hv_experience for m in mods], dtype=bool),
         rpl_sub=np.array([m.rpl_substitutable for m in mods], dtype=bool),
+        partial=np.array([m.partial for m in mods], dtype=bool),
+        bundle_masks=bundle_masks,
+        module_bundle=module_bundle,
         region_names=tuple(r.name for r in pop.regions),
         region_rural=np.array([r.rural for r in pop.regions], dtype=bool),
         instruments=tuple(_instrument(i, inst) for i, inst in enumerate(cfg.funding.instruments)),

@@ -61,6 +61,7 @@ class Event(IntEnum):
     APPROVED = 40  # a panel re-approves renewed content: provider, module, value = days it waited
     COMPETENCE = 41  # a credential issued: value 1 if its holder can do the work, 0 if not
     PERFORMANCE = 42  # an employer sees a holder's work on a credential: value 1 good, 0 bad
+    BUNDLE_ISSUED = 43  # a certificate made of units (Spain's Grade B, E): value = the bundle's index
 
 
 COLUMNS: dict[str, type] = {

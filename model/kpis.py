@@ -146,6 +146,20 @@ KPIS: tuple[KPI, ...] = (
         "min",
         "mean days from a change to the first credential issued on content that includes it",
     ),
+    KPI(
+        "bundle_certificates_issued",
+        "flow",
+        "certificates",
+        "max",
+        "certificates made of units issued in the week (Spain: Grade B and higher, L1202–1222)",
+    ),
+    KPI(
+        "units_toward_bundle",
+        "stock",
+        "units",
+        "info",
+        "units held toward certificates their holders have not completed yet, at step end",
+    ),
     KPI("workforce", "stock", "workers", "info", "workers employed in the sector at step end"),
     KPI("women_workforce_share", "ratio", "share", "max", "women ÷ all employed, at step end"),
     KPI("hires", "flow", "hires", "info", "jobseekers hired by firms in the week"),
@@ -387,6 +401,30 @@ def funnel(ev: pd.DataFrame, w_scale: float) -> dict[str, float]:
     return {f"funnel_{stage}": counts[stage] * w_scale for stage in FUNNEL}
 
 
+def _units_toward_bundles(ev: pd.DataFrame, steps: int, bundle_masks: np.ndarray) -> np.ndarray:
+    """Units held toward certificates not yet complete, at each step end (unscaled).
+
+    A unit of a certificate counts from its issuance until the certificate is issued, or until its
+    holder leaves the sector (who takes the units away).
+    """
+    out = np.zeros(steps + 1)
+    issued = ev[ev["kind"] == int(Event.ISSUED)]
+    done = ev[ev["kind"] == int(Event.BUNDLE_ISSUED)]
+    exited = ev[ev["kind"] == int(Event.EXITED)].groupby("worker")["step"].min()
+    module = issued["module"].to_numpy().astype(np.int64)
+    for b, mask in enumerate(bundle_masks):
+        part = issued[((int(mask) >> module) & 1) == 1]
+        start = part["step"].to_numpy()
+        finish = done[done["value"] == b].groupby("worker")["step"].min()
+        end = part["worker"].map(finish).fillna(steps).to_numpy()
+        left = part["worker"].map(exited).fillna(steps).to_numpy()
+        end = np.minimum(end, left).astype(np.int64)
+        keep = end > start
+        np.add.at(out, start[keep], 1.0)
+        np.add.at(out, end[keep], -1.0)
+    return np.cumsum(out)[:steps]
+
+
 def compute_kpis(
     ev: pd.DataFrame,
     steps: int,
@@ -398,6 +436,7 @@ def compute_kpis(
     *,
     employed: int | None = None,
     employed_women: int | None = None,
+    bundle_masks: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Per-step KPI table and whole-run values.
 
@@ -473,6 +512,9 @@ def compute_kpis(
     available = _per_step(ev, (Event.BUDGET_AVAILABLE,), steps, "value")
     out["budget_utilisation"] = _div(np.cumsum(paid + courses), np.cumsum(available))
     out["deadweight_share"] = deadweight if deadweight is not None else np.full(steps, np.nan)
+    out["bundle_certificates_issued"] = count[Event.BUNDLE_ISSUED] * w_scale
+    masks = np.zeros(0, np.uint8) if bundle_masks is None else bundle_masks
+    out["units_toward_bundle"] = _units_toward_bundles(ev, steps, masks) * w_scale
     out |= _labour_market(ev, steps, worker_woman, w_scale, employed, employed_women)
     for label, mask in (("women", worker_woman), ("men", ~worker_woman)):  # SEPE reports by gender
         for name, series in placement_rates(ev, steps, mask).items():

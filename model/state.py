@@ -67,6 +67,7 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "issuer_q": (np.float32, False),
         "cur_held": (np.uint8, False),  # credentials issued on up-to-date content (bit mask)
         "competent": (np.uint8, False),  # credentials whose holder can do the work (bit mask)
+        "bundles": (np.uint8, False),  # certificates made of units the worker holds (bit per bundle)
         "credit_hours": (np.float32, False),  # training hours owed and not yet given (Portugal's credit)
         "hours_year": (np.float32, False),  # hours of training this calendar year
         "claim_due": (np.int32, True),  # per instrument: day a refund claimed will be paid; -1: none

@@ -110,6 +110,22 @@ class Module(Section):
     prerequisites: list[str] = Field(default_factory=list)
     requires_hv_experience: bool = False
     rpl_substitutable: bool = False
+    partial: bool = (
+        False  # a partial accreditation, valid only within the VET system (Spain's Grade A, L1058)
+    )
+
+
+class Bundle(Section):
+    """A certificate made of units: Spain's Grade A units make a Grade B certificate, B units a higher grade.
+
+    ``parts`` are module ids or bundles listed before it; a learner who holds every module of a bundle
+    (through its parts) is issued the certificate (report L1018–1027, L1202–1222).
+    """
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str = ""
+    grade: Literal["B", "C", "D", "E"]
+    parts: Annotated[list[str], Field(min_length=1)]
 
 
 class Rpl(Section):
@@ -126,6 +142,9 @@ class Pathway(Section):
     """The stackable modules and their gateways; scenario data, not code."""
 
     modules: Annotated[list[Module], Field(min_length=1, max_length=8)]
+    bundles: Annotated[list[Bundle], Field(max_length=8)] = Field(default_factory=list)
+    partial_value: Share = 1.0  # what a partial unit alone is worth to an employer, beside a full one
+    bundle_hiring_bonus: NonNeg = 0.0  # extra hiring value of a completed certificate the firm accepts
     rpl: Rpl = Rpl()
     # Share of learners a provider of each type leaves able to do the work (a provider may set its own).
     competence_by_provider_type: dict[ProviderType, Share] = Field(
@@ -147,6 +166,16 @@ class Pathway(Section):
             for p in m.prerequisites:
                 if p not in ids[:i]:
                     raise ValueError(f"module '{m.id}': prerequisite '{p}' must be a module listed before it")
+        known = set(ids)
+        for i, b in enumerate(self.bundles):
+            if b.id in known:
+                raise ValueError(f"bundles[{i}].id: '{b.id}' is already a module or bundle id")
+            for part in b.parts:
+                if part not in known:
+                    raise ValueError(
+                        f"bundles[{i}].parts: '{part}' is not a module or a bundle listed before it"
+                    )
+            known.add(b.id)
         return self
 
 
@@ -361,6 +390,7 @@ class Worker(Section):
     employer_support_weight: float = 0.5
     jobseeker_value_bonus: float = 0.5
     hiring_value_per_weight: NonNeg = 0.25  # value of acceptance in hiring, per unit of hiring weight
+    bundle_value_weight: NonNeg = 0.0  # value of a unit for the share of its certificate it completes
     reimbursement_discount_per_month: NonNeg = 0.1  # how much less a refund is worth per month of waiting
     dropout_per_year: Hazard = 1.0
     caring_dropout_multiplier: NonNeg = 1.5

@@ -21,6 +21,7 @@ from model.rules.beliefs import kind_of, reputation_factor
 from model.rules.hazards import enrolment_bound, enrolment_probability
 from model.rules.intents import Intents
 from model.rules.offers import module_offers
+from model.rules.pathway import popcount8
 from model.rules.providers import candidates
 from model.state import N_KINDS, Status, World
 from model.streams import Streams
@@ -97,6 +98,16 @@ def _hiring_payoff(c: Compiled) -> float:
     return c.cfg.worker.hiring_value_per_weight * f.credential_hiring_weight if f.enabled else 0.0
 
 
+def _bundle_progress(c: Compiled, held: np.ndarray, module: np.ndarray) -> np.ndarray:
+    """Share of its certificate a unit would complete (0 for a module in no certificate)."""
+    b = c.module_bundle[module]
+    if not len(c.bundle_masks):
+        return np.zeros(len(module))
+    mask = c.bundle_masks[np.maximum(b, 0)]
+    after = popcount8((held | np.left_shift(1, module).astype(np.uint8)) & mask)
+    return np.where(b >= 0, after / np.maximum(popcount8(mask), 1), 0.0)
+
+
 def kind_acceptance(world: World, c: Compiled) -> np.ndarray:
     """(regions, kinds): the share of each region's firms that accept each kind of credential."""
     sm = world.smes
@@ -134,7 +145,7 @@ def _self_enrolment(
     current = _current_share(world, c)
     stale = c.cfg.content.stale_value_weight if c.cfg.content.enabled else 0.0
     lowest = min(0.0, bonus) + float(accept_share.min()) * float(rep.min(initial=1.0)) - stale
-    value_range = (lowest, top + max(0.0, bonus) + payoff * top)
+    value_range = (lowest, top + max(0.0, bonus) + payoff * top + wk.bundle_value_weight)
     shortest = min(float(c.hours.min()), c.cfg.pathway.rpl.hours)
     bound = enrolment_bound(
         wk.enrol_rate_per_year,
@@ -153,7 +164,11 @@ def _self_enrolment(
     q = funding.quote(world, c, offer, wage, c.day0(step))
     kind = kind_of(p.moderated[prov], p.edc[prov])
     local = accept_share[w.region[idle], kind] * rep[prov]
-    value = local + w.jobseeker[idle] * (wk.jobseeker_value_bonus + payoff * local)
+    value = (
+        local
+        + wk.bundle_value_weight * _bundle_progress(c, w.held[idle], mod)
+        + w.jobseeker[idle] * (wk.jobseeker_value_bonus + payoff * local)
+    )
     if c.cfg.content.enabled:  # credentials on stale content are worth less (issue: agility)
         value = value - c.cfg.content.stale_value_weight * (1.0 - current[w.region[idle]])
     flexible = _FLEXIBLE[p.delivery[prov]]

@@ -41,8 +41,10 @@ READS = {
     "workers.skilled",
     "workers.competent",
     "workers.issued_by",
+    "workers.bundles",
 }
 WRITES = {
+    "workers.bundles",
     "workers.competent",
     "workers.issued_by",
     "workers.cur_held",
@@ -73,6 +75,7 @@ def _issue(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     w.competent[ids] = np.where(w.skilled[ids], w.competent[ids] | bit, w.competent[ids] & ~bit)
     w.issued_by[ids, w.module[ids]] = prov
     day = w.day_due[ids]
+    _bundles(world, c, step, log, ids, day)
     log.emit(
         Event.COMPETENCE,
         step,
@@ -107,6 +110,16 @@ def _issue(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     )
     w.stage[ids] = 3
     w.status[ids] = Status.IDLE  # module and provider stay as the last ones, for the ledger
+
+
+def _bundles(world: World, c: Compiled, step: int, log: EventLog, ids: np.ndarray, day: np.ndarray) -> None:
+    """Certificates made of units: issued once the learner holds every unit (Spain, report L1202–1222)."""
+    w = world.workers
+    for b, mask in enumerate(c.bundle_masks):
+        done = ((w.held[ids] & mask) == mask) & ((w.bundles[ids] >> b) & 1 == 0)
+        new = ids[done]
+        w.bundles[new] |= np.uint8(1 << b)
+        log.emit(Event.BUNDLE_ISSUED, step, day[done], worker=new, firm=w.firm[new], value=float(b))
 
 
 def _verify(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> Checks:

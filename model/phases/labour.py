@@ -111,6 +111,8 @@ def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     w.jobseeker[gone] = False
     w.aware[gone] = False
     w.held[gone] = 0
+    w.competent[gone] = 0
+    w.bundles[gone] = 0
     w.edc_held[gone] = 0
     w.mod_held[gone] = 0
     w.exit_week[gone] = NEVER
@@ -235,19 +237,28 @@ def credential_value(world: World, c: Compiled, seekers: np.ndarray, firm: np.nd
     """How much an applicant's credentials count with the firm: 0 unless it accepts one of their kinds.
 
     Under the learning rule the best accepted credential counts by its provider's reputation relative
-    to the average provider (a record of failed audits lowers what its credentials are worth).
+    to the average provider (a record of failed audits lowers what its credentials are worth). A
+    partial accreditation counts ``pathway.partial_value`` unless the certificate it belongs to is
+    complete (valid only within the VET system, report L1058); a completed certificate adds
+    ``pathway.bundle_hiring_bonus`` (hiring value attaches to the bundle as well as to the unit).
     """
-    w, sm = world.workers, world.smes
+    w, sm, pw = world.workers, world.smes, c.cfg.pathway
     best = np.zeros(len(seekers))
     rep = provider_reputation(world, c)
+    in_bundle = np.zeros(len(seekers), dtype=bool)
     for m in range(c.n_modules):
         bit = np.uint8(1 << m)
         has = (w.held[seekers] & bit) != 0
         kind = kind_of((w.mod_held[seekers] & bit) != 0, (w.edc_held[seekers] & bit) != 0)
         ok = has & (((sm.accepts_kinds[firm] >> kind) & 1) == 1)
+        b = c.module_bundle[m]
+        whole = b >= 0 and bool(c.partial[m])
+        complete = ((w.bundles[seekers] >> max(b, 0)) & 1) == 1 if whole else np.ones(len(seekers), bool)
+        worth = np.where(complete, 1.0, pw.partial_value)
         issuer = np.maximum(w.issued_by[seekers, m], 0)
-        best = np.maximum(best, np.where(ok, rep[issuer], 0.0))
-    return best
+        best = np.maximum(best, np.where(ok, rep[issuer] * worth, 0.0))
+        in_bundle |= ok & (w.bundles[seekers] != 0)
+    return best + pw.bundle_hiring_bonus * in_bundle
 
 
 def _check_new_hires(
