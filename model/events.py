@@ -62,6 +62,15 @@ class Event(IntEnum):
     COMPETENCE = 41  # a credential issued: value 1 if its holder can do the work, 0 if not
     PERFORMANCE = 42  # an employer sees a holder's work on a credential: value 1 good, 0 bad
     BUNDLE_ISSUED = 43  # a certificate made of units (Spain's Grade B, E): value = the bundle's index
+    COHORT_RUN = 44  # a provider starts a group: provider, module, value = learners (simulated)
+    PROVIDER_REVENUE = 45  # fees of learners who start: provider, module, value = real EUR
+    PROVIDER_COST = 46  # teaching, materials, EDC and moderation work: provider, module, value = real EUR
+    OFFER_OPENED = 47  # a provider starts offering a module (grant money, or as listed at the start)
+    OFFER_CLOSED = 48  # a provider stops offering a module that did not break even
+    SEATS_SET = 49  # a provider's seats (value: real seats)
+    FEE_SET = 50  # a provider's fee multiplier (value)
+    RPL_REFUSED = 52  # RPL evidence refused: the learner waits for a seat on the course instead
+    GRANT_AWARDED = 51  # a competitive grant's call pays a provider: provider, instrument, value = real EUR
 
 
 COLUMNS: dict[str, type] = {

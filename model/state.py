@@ -118,6 +118,14 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "edc": (np.bool_, False),
         "esco": (np.bool_, False),
         "offers": (np.uint8, False),
+        "capable": (np.uint8, False),  # modules it can teach (the preset's list); offers are a subset
+        "base_seats": (np.int32, False),  # seats as listed (the bound of growth)
+        "queue_sum": (np.float32, False),  # learners waiting, summed over this quarter's weeks
+        "margin_quarter": (np.float32, False),  # fees and grants less costs this quarter (real EUR)
+        "margin_year": (np.float32, "modules"),  # per module this year (real EUR)
+        "groups_year": (np.int32, "modules"),  # groups run per module this year
+        "waited_year": (np.int32, "modules"),  # learner-weeks waiting per module this year
+        "busy_sum": (np.float32, False),  # learners in training, summed over this year's weeks
         "active": (np.bool_, False),
         "competence": (np.float32, False),  # share of its learners it leaves able to do the work
         "certified": (np.bool_, False),  # certified trainer (Portugal: DGERT)

@@ -183,6 +183,8 @@ def _providers(c: Compiled, s: Streams) -> ActorArrays:
         prov.certified[i] = p.certified
         wanted = p.modules if p.modules is not None else list(c.module_ids)
         prov.offers[i] = sum(1 << c.module_ids.index(m) for m in wanted)
+        prov.capable[i] = prov.offers[i] | sum(1 << c.module_ids.index(m) for m in p.could_teach)
+        prov.base_seats[i] = prov.seats[i]
     for name in (
         "outdated_since",
         "renew_due",

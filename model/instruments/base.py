@@ -84,13 +84,13 @@ class InstrumentKind:
     owner: ClassVar[Owner]
 
     def refill_year(
-        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int
+        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int, log: EventLog
     ) -> list[float]:
         """At the start of a budget year: refill the pool; return each amount made available."""
         return []
 
     def refill_week(
-        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int
+        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int, log: EventLog
     ) -> list[float]:
         """Any week (after the budget year's refill): money made available during the year, e.g. calls."""
         return []

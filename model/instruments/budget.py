@@ -9,6 +9,7 @@ from model.types import NonNeg
 
 if TYPE_CHECKING:
     from model.compiled import Compiled, InstrumentSpec
+    from model.events import EventLog
     from model.state import World
     from model.streams import Streams
 
@@ -30,7 +31,7 @@ class Budget(InstrumentKind):
     owner = "global"
 
     def refill_year(
-        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int
+        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int, log: EventLog
     ) -> list[float]:
         """A new budget year: the pool becomes the year's budget (unspent money does not carry)."""
         world.globals.pool[spec.index] = spec.config.budget_eur_per_year / c.w_scale

@@ -17,6 +17,7 @@ from model.types import NonNeg
 
 if TYPE_CHECKING:
     from model.compiled import Compiled, InstrumentSpec
+    from model.events import EventLog
     from model.state import World
     from model.streams import Streams
 
@@ -45,7 +46,7 @@ class CollectiveFund(InstrumentKind):
     owner = "global"
 
     def refill_year(
-        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int
+        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int, log: EventLog
     ) -> list[float]:
         """The year's earmark plus the levy (unspent money does not carry)."""
         cfg, sm = spec.config, world.smes

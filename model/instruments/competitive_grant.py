@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from model.events import Event
 from model.instruments.base import InstrumentBase, InstrumentKind
 from model.types import PTYPES, NonNeg, ProviderType, Section, Share
 
 if TYPE_CHECKING:
     from model.compiled import Compiled, InstrumentSpec
+    from model.events import EventLog
     from model.state import World
     from model.streams import Streams
 
@@ -56,7 +58,7 @@ class CompetitiveGrant(InstrumentKind):
     owner = "provider"
 
     def refill_week(
-        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int
+        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int, log: EventLog
     ) -> list[float]:
         """Award the calls whose deadline is this week: split each budget among applicants by seats."""
         p = world.providers
@@ -73,7 +75,17 @@ class CompetitiveGrant(InstrumentKind):
             if not applied.any():
                 continue
             weight = np.where(applied, p.seats.astype(np.float64) + 1e-9, 0.0)
-            p.pool[:, k] += (budget * weight / weight.sum()).astype(np.float32)
+            award = budget * weight / weight.sum()
+            p.pool[:, k] += award.astype(np.float32)
+            winners = np.flatnonzero(applied)
+            log.emit(
+                Event.GRANT_AWARDED,
+                step,
+                c.day0(step),
+                provider=winners,
+                instrument=k,
+                value=award[winners] * c.w_scale,
+            )
             end = c.day0(step) + call.project_weeks * 7
             p.day_grant_end[:, k] = np.where(
                 applied, np.maximum(p.day_grant_end[:, k], end), p.day_grant_end[:, k]

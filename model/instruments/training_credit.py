@@ -18,6 +18,7 @@ from model.types import BANDS, DELIVERIES, NonNeg, Section, Share, SizeBand
 
 if TYPE_CHECKING:
     from model.compiled import Compiled, InstrumentSpec
+    from model.events import EventLog
     from model.state import World
     from model.streams import Streams
 
@@ -58,7 +59,7 @@ class TrainingCredit(InstrumentKind):
     owner = "firm"
 
     def refill_year(
-        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int
+        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int, log: EventLog
     ) -> list[float]:
         """Grant every open firm its credit (carrying what the rules allow); nobody has claimed it yet."""
         sm, k, rules = world.smes, spec.index, spec.config.credit

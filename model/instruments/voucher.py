@@ -52,7 +52,7 @@ class Voucher(InstrumentKind):
     owner = "worker"
 
     def refill_year(
-        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int
+        self, world: World, c: Compiled, spec: InstrumentSpec, s: Streams, step: int, log: EventLog
     ) -> list[float]:
         """At the start of a voucher period every worker's voucher is renewed to the full amount."""
         cfg, w = spec.config, world.workers

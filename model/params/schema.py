@@ -136,6 +136,7 @@ class Rpl(Section):
     fee_eur: NonNeg = 0.0
     hours: Annotated[float, Field(gt=0.0, le=200.0)] = 8.0  # learner's time to assemble and present evidence
     competent_share: Share = 0.9  # candidates whose moderated workplace evidence shows real competence
+    acceptance_rate: Share = 0.8  # evidence packages the assessor accepts; the others take the course
 
 
 class Pathway(Section):
@@ -198,8 +199,42 @@ class Provider(Section):
     issues_edc: bool = False
     esco_tagged: bool = False
     modules: list[str] | None = None
+    could_teach: list[str] = Field(default_factory=list)  # modules it opens when money allows (grants)
     competence: Share | None = None  # share of its learners able to do the work; None: its type's
     certified: bool = True  # certified trainer (Portugal: DGERT); rules can ask provider.certified
+
+
+class Supply(Section):
+    """How providers decide what to offer, when to run a cohort, their fees and their seats (issue 18).
+
+    A cohort runs when its fees, the grant money the provider holds and its core public funding cover
+    the teaching; a provider whose module does not break even over a year stops offering it, and grant
+    money opens every module it can teach. Each year fees move toward demand within bounds; each
+    quarter a provider whose waiting list persists adds seats if its money allows. Continuous
+    admission (individual study paths, L299, L311) starts whoever waits. ``enabled: false`` keeps
+    offers, fees and seats as listed.
+    """
+
+    enabled: bool = True
+    teacher_eur_per_hour: NonNeg = 60.0
+    learner_cost_eur: NonNeg = 50.0  # materials and assessment per learner
+    edc_cost_eur: NonNeg = 5.0  # issuing one European Digital Credential
+    moderation_cost_eur: NonNeg = 40.0  # per learner: preparing assessment evidence for the panel
+    core_funding_by_type: dict[ProviderType, Share] = Field(
+        default_factory=lambda: {
+            "public_vet": 0.6,
+            "private": 0.0,
+            "oem": 0.3,
+            "sector_body": 0.3,
+            "hei": 0.6,
+        }
+    )
+    fee_step: Annotated[float, Field(ge=0.0, le=0.5)] = 0.05  # a year's fee change, relative
+    fee_min_mult: Annotated[float, Field(gt=0.0, le=1.0)] = 0.7  # bounds of the fee, relative to listed
+    fee_max_mult: Annotated[float, Field(ge=1.0, le=5.0)] = 1.5
+    queue_ratio_for_seats: NonNeg = 1.0  # average waiting list ÷ seats over a quarter that adds seats
+    seat_step: Annotated[float, Field(ge=0.0, le=2.0)] = 0.25
+    max_seats_mult: Annotated[float, Field(ge=1.0, le=10.0)] = 3.0
 
 
 class Moderation(Section):
@@ -508,6 +543,7 @@ class Scenario(Section):
     employer: Employer = Employer()
     worker: Worker = Worker()
     fees: Fees = Fees()
+    supply: Supply = Supply()
     training: Training = Training()
     funding: Funding = Funding()
     flows: Flows = Flows()
@@ -528,4 +564,7 @@ class Scenario(Section):
             for m in p.modules or []:
                 if m not in modules:
                     raise ValueError(f"providers[{i}].modules: '{m}' is not a module id of the pathway")
+            for m in p.could_teach:
+                if m not in modules:
+                    raise ValueError(f"providers[{i}].could_teach: '{m}' is not a module id of the pathway")
         return self

@@ -1,9 +1,9 @@
 """The weekly phases, in the one order both engines run them (DESIGN §4).
 
-1 environment → 2 labour market → 3 content → 4 awareness → 5 decisions → 6 rationing → 7 training →
-8 moderation → 9 issuance/verification → 10 trust/acceptance → 11 payments (each module's docstring
-opens with its number here; a test keeps them in step). Within a phase every agent decides on the
-state at the phase start; scarce things are rationed by keyed priority draws.
+1 environment → 2 labour market → 3 content → 4 supply → 5 awareness → 6 decisions → 7 rationing →
+8 training → 9 moderation → 10 issuance/verification → 11 trust/acceptance → 12 payments (each
+module's docstring opens with its number here; a test keeps them in step). Within a phase every
+agent decides on the state at the phase start; scarce things are rationed by keyed priority draws.
 
 The phase contract: ``run(world, compiled, streams, step, log, **taken)`` changes the state it
 declares (``READS``/``WRITES``, which is what the Mesa engine lends it from its agents), logs events,
@@ -28,6 +28,7 @@ from model.phases import (
     moderation,
     payments,
     rationing,
+    supply,
     training,
     trust,
 )
@@ -38,6 +39,7 @@ PHASES: tuple[tuple[str, ModuleType], ...] = (
     ("environment", environment),
     ("labour", labour),
     ("content", content),
+    ("supply", supply),
     ("awareness", awareness),
     ("decisions", decisions),
     ("rationing", rationing),

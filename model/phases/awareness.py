@@ -1,4 +1,4 @@
-"""Phase 4, awareness: Bass diffusion among SMEs and among workers, raised by outreach.
+"""Phase 5, awareness: Bass diffusion among SMEs and among workers, raised by outreach.
 
 External rate ``p`` (raised by campaigns) plus imitation ``q`` of aware peers in the same region;
 workers also hear of micro-credentials from an aware employer.

@@ -1,4 +1,4 @@
-"""Phase 5, decisions: firms meet training occasions; workers choose to enrol.
+"""Phase 6, decisions: firms meet training occasions; workers choose to enrol.
 
 Every agent decides on the state at the phase start and nothing is changed here: the intents are
 returned to the rationing phase, which settles scarce funding. Firms weigh their usual courses and

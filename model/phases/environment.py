@@ -61,7 +61,7 @@ def _new_year(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -
     sm.budget_left[:] = sm.employees * per_employee * sm.plan_mult * money_share(world)
     sm.trained_year[:] = 0
     _bank_untrained_hours(world, c)
-    _made_available(c, step, log, lambda inst: inst.impl.refill_year(world, c, inst, s, step))
+    _made_available(c, step, log, lambda inst: inst.impl.refill_year(world, c, inst, s, step, log))
 
 
 def _bank_untrained_hours(world: World, c: Compiled) -> None:
@@ -87,7 +87,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     if year != world.globals.year:
         _new_year(world, c, s, step, log)
         world.globals.year = year
-    _made_available(c, step, log, lambda inst: inst.impl.refill_week(world, c, inst, s, step))
+    _made_available(c, step, log, lambda inst: inst.impl.refill_week(world, c, inst, s, step, log))
     o = c.cfg.outreach
     weekly_cost = (o.smes.cost_eur_per_year + o.women.cost_eur_per_year + o.rural.cost_eur_per_year) / 52.0
     if weekly_cost > 0:

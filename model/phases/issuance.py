@@ -1,4 +1,4 @@
-"""Phase 9, issuance and verification: credentials are issued; employers check holders.
+"""Phase 10, issuance and verification: credentials are issued; employers check holders.
 
 A credential is issued as a European Digital Credential if its provider issues EDCs, otherwise as
 paper/PDF; it records whether its holder can actually do the work (``Event.COMPETENCE``, read by

@@ -1,4 +1,4 @@
-"""Phase 8, moderation: panels sit on a cadence and audit sampled assessments, oldest first.
+"""Phase 9, moderation: panels sit on a cadence and audit sampled assessments, oldest first.
 
 Panels convened by sector bodies audit sampled assessment artefacts (L379) with finite assessor
 capacity (L622–624). They sit every ``sitting_interval_days``; what was assessed since the last

@@ -1,4 +1,4 @@
-"""Part of phase 5 (decisions): firms' training occasions, their usual courses and sponsoring an MC.
+"""Part of phase 6 (decisions): firms' training occasions, their usual courses and sponsoring an MC.
 
 Why firms' whole training: public statistics (CVTS, FUNDAE, Portugal's Relatório Único) count all
 the training firms do, and a funder's first question is whether a subsidy adds training or pays for

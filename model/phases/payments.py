@@ -1,4 +1,4 @@
-"""Phase 11, payments: pay every commitment whose trigger (enrolment, completion, credential) is reached.
+"""Phase 12, payments: pay every commitment whose trigger (enrolment, completion, credential) is reached.
 
 A refund paid after the course (Portugal's vouchers) is claimed at completion by some learners and
 paid after a delay; an unclaimed one goes back to its pool (``model.instruments.voucher``).

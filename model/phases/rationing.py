@@ -1,4 +1,4 @@
-"""Phase 6, rationing: settle scarce funding by a random priority key, then enrol the winners.
+"""Phase 7, rationing: settle scarce funding by a random priority key, then enrol the winners.
 
 Budgets are rationed instrument by instrument in precedence order; seats are rationed later, at
 intake, so enrolled learners may wait. The priority key is a keyed draw (per learner for their own

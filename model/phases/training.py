@@ -1,4 +1,4 @@
-"""Phase 7, training: intake into seats, waiting-list exits, dropout, completion and assessment.
+"""Phase 8, training: intake into seats, waiting-list exits, dropout, completion and assessment.
 
 At the end of training a learner can do the work (``skilled``) with the provider's ``competence``
 (the RPL evidence's for an RPL route); a skilled learner passes with ``pass_if_competent``, one who
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.compiled import ASSESSMENTS, Compiled, weekly
+from model.compiled import ASSESSMENTS, PTYPES, Compiled, weekly
 from model.events import Event, EventLog
 from model.rules import funding
 from model.rules.queues import rank_within
@@ -47,6 +47,12 @@ READS = {
     "providers.moderated",
     "providers.edc",
     "providers.pool",
+    "providers.fee_mult",
+    "providers.ptype",
+    "providers.day_grant_end",
+    "providers.margin_quarter",
+    "providers.margin_year",
+    "providers.groups_year",
     "smes.pool",
 }
 WRITES = {
@@ -63,6 +69,9 @@ WRITES = {
     "workers.skilled",
     "providers.active",
     "providers.pool",
+    "providers.margin_quarter",
+    "providers.margin_year",
+    "providers.groups_year",
     "smes.pool",
 }
 
@@ -124,10 +133,13 @@ def _intake(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     order, rank = rank_within(prov, w.day_enrolled[waiting], s.uniform("seat", step, waiting))
     ids, prov_sorted = waiting[order], prov[order]
     starts = rank < free[prov_sorted]
-    n_start = np.bincount(prov_sorted[starts], minlength=p.n)
-    cohort_ok = n_start >= p.min_cohort
-    starts &= cohort_ok[prov_sorted]
+    # A group runs per provider and module when it is large enough and, on supply's economics, pays.
+    group = prov_sorted * 8 + w.module[ids]
+    n_start = np.bincount(group[starts], minlength=p.n * 8)
+    viable = (n_start >= np.repeat(p.min_cohort, 8)) & cohort_viable(world, c, n_start, step)
+    starts &= viable[group]
     ids, prov_sorted = ids[starts], prov_sorted[starts]
+    _account_cohorts(world, c, step, log, ids, prov_sorted)
     continuous = p.intake_interval[prov_sorted] == 1
     offset = np.where(continuous, s.day_in_week("day.start", step, ids), 0)
     start = np.maximum(w.day_enrolled[ids], day0 + offset)
@@ -149,6 +161,79 @@ def _intake(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     log.emit(Event.TEACHERS_ASSIGNED, step, day0, provider=first, value=p.teachers[first].astype(float))
 
 
+def _fees_real(world: World, c: Compiled, provider: np.ndarray, module: np.ndarray) -> np.ndarray:
+    """A learner's fee at a provider (its current fee multiplier), in real euros."""
+    return c.fee[module] * world.providers.fee_mult[provider]
+
+
+def _group_costs(world: World, c: Compiled, provider: np.ndarray, module: np.ndarray, n_real: np.ndarray):
+    """(teaching, other) costs in real euros of groups of ``n_real`` learners of a module at a provider."""
+    p, sup = world.providers, c.cfg.supply
+    teaching = sup.teacher_eur_per_hour * c.hours[module]
+    per_learner = (
+        sup.learner_cost_eur
+        + p.edc[provider] * sup.edc_cost_eur
+        + p.moderated[provider] * sup.moderation_cost_eur
+    )
+    return teaching, n_real * per_learner
+
+
+def cohort_viable(world: World, c: Compiled, n_start: np.ndarray, step: int) -> np.ndarray:
+    """(providers x 8) whether a group of that many learners pays: fees, grant money and core funding.
+
+    Continuous admission (individual study paths, L299, L311) starts whoever waits; so does every
+    provider when supply is fixed as listed.
+    """
+    p, sup = world.providers, c.cfg.supply
+    if not sup.enabled:
+        return np.ones(p.n * 8, dtype=bool)
+    from model.phases.supply import grant_money
+
+    provider = np.repeat(np.arange(p.n), 8)
+    module = np.minimum(np.tile(np.arange(8), p.n), c.n_modules - 1)
+    n_real = n_start * c.w_scale
+    teaching, other = _group_costs(world, c, provider, module, n_real)
+    core = np.array([sup.core_funding_by_type.get(t, 0.0) for t in PTYPES])[p.ptype[provider]]
+    income = n_real * _fees_real(world, c, provider, module) + grant_money(world, c, c.day0(step))[provider]
+    pays = income + core * teaching >= teaching + other
+    return pays | (p.intake_interval[provider] == 1)
+
+
+def _account_cohorts(
+    world: World, c: Compiled, step: int, log: EventLog, ids: np.ndarray, provider: np.ndarray
+) -> None:
+    """Groups that start: their learners, fee revenue and costs, in the providers' accounts."""
+    w, p = world.workers, world.providers
+    if len(ids) == 0:
+        return
+    module = w.module[ids]
+    key, first, n = np.unique(provider * 8 + module, return_index=True, return_counts=True)
+    prov, mod = key // 8, key % 8
+    n_real = n * c.w_scale
+    teaching, other = _group_costs(world, c, prov, mod, n_real)
+    revenue = n_real * _fees_real(world, c, prov, mod)
+    day = c.day0(step)
+    log.emit(Event.COHORT_RUN, step, day, provider=prov, module=mod, value=n.astype(float))
+    log.emit(Event.PROVIDER_REVENUE, step, day, provider=prov, module=mod, value=revenue)
+    log.emit(Event.PROVIDER_COST, step, day, provider=prov, module=mod, value=teaching + other)
+    np.add.at(p.margin_quarter, prov, (revenue - teaching - other).astype(np.float32))
+    np.add.at(p.margin_year, (prov, mod), (revenue - teaching - other).astype(np.float32))
+    np.add.at(p.groups_year, (prov, mod), 1)
+
+
+def _refused_evidence(world: World, c: Compiled, s: Streams, step: int, log: EventLog, done, day, prov):
+    """RPL evidence the assessor refuses: the learner takes the course at the same provider instead."""
+    w = world.workers
+    refused = w.rpl[done] & (s.uniform("rpl.accepted", step, done) >= c.cfg.pathway.rpl.acceptance_rate)
+    ids = done[refused]
+    log.emit(Event.RPL_REFUSED, step, day[refused], worker=ids, provider=prov[refused], module=w.module[ids])
+    w.rpl[ids] = False
+    w.status[ids] = Status.WAITING
+    w.stage[ids] = 1
+    keep = ~refused
+    return done[keep], day[keep], prov[keep]
+
+
 def _assess(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
     """End of training: assessment; passes go to sampling or issuance, failures retake."""
     w, p, wk = world.workers, world.providers, c.cfg.worker
@@ -159,6 +244,7 @@ def _assess(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
         return
     day = w.day_due[done]
     prov = w.provider[done]
+    done, day, prov = _refused_evidence(world, c, s, step, log, done, day, prov)
     first_time = w.stage[done] < 2
     log.emit(
         Event.COMPLETED,

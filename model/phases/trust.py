@@ -1,4 +1,4 @@
-"""Phase 10, trust and acceptance: employers learn about micro-credentials and decide to accept them.
+"""Phase 11, trust and acceptance: employers learn about micro-credentials and decide to accept them.
 
 Two rules, chosen by ``employer.trust_rule`` (DESIGN §5: both defensible, the ensemble may sample
 the choice):

@@ -16,7 +16,15 @@ from model.rules.pathway import next_module
 from model.state import World
 from model.streams import Streams
 
-__all__ = ["ProviderTable", "provider_table", "choose_provider", "routes", "candidates", "members"]
+__all__ = [
+    "ProviderTable",
+    "provider_table",
+    "choose_provider",
+    "routes",
+    "rpl_preferred",
+    "candidates",
+    "members",
+]
 
 
 @dataclass(frozen=True)
@@ -87,8 +95,9 @@ def choose_provider(
 def routes(world: World, c: Compiled, idle: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Next module and route of idle workers who have somewhere to go; drops the others.
 
-    RPL is tried first where it applies; a worker for whom no moderated provider offers the
-    module takes the taught route instead. Needs no draw: whether some provider offers a
+    Where RPL applies (a gateway, HV experience, a moderated provider offering the module) the learner
+    chooses it when it is worth it (``rpl_preferred``); otherwise, and where no moderated provider
+    offers the module, the taught route. Needs no draw: whether some provider offers a
     (region, module, route) is in the provider table.
     """
     w = world.workers
@@ -97,9 +106,24 @@ def routes(world: World, c: Compiled, idle: np.ndarray) -> tuple[np.ndarray, np.
     keep = mod >= 0
     idle, mod, via_rpl = idle[keep], mod[keep].astype(np.int64), via_rpl[keep]
     valid, region = provider_table(world, c).valid, w.region[idle]
-    via_rpl = via_rpl & valid[_key(c, region, mod, True)]
+    via_rpl = via_rpl & valid[_key(c, region, mod, True)] & rpl_preferred(c, mod)
     keep = via_rpl | valid[_key(c, region, mod, False)]
     return idle[keep], mod[keep], via_rpl[keep]
+
+
+def rpl_preferred(c: Compiled, module: np.ndarray) -> np.ndarray:
+    """Whether recognising prior learning is worth it against the course, for a learner who may take either.
+
+    RPL costs its fee and the hours to assemble the evidence; if the evidence is refused (``1 -
+    acceptance_rate``) the learner takes the course after all. It is chosen when that expected cost,
+    in the learner's weights of money and time, is below the course's.
+    """
+    rpl, wk = c.cfg.pathway.rpl, c.cfg.worker
+    cost = wk.cost_weight_per_100_eur / 100.0
+    time = wk.time_weight_per_10_hours / 10.0
+    taught = cost * c.fee[module] + time * c.hours[module]
+    attempt = cost * rpl.fee_eur * c.cfg.fees.multiplier + time * rpl.hours
+    return attempt + (1.0 - rpl.acceptance_rate) * taught < taught
 
 
 def candidates(world: World, c: Compiled, s: Streams, step: int, idle: np.ndarray):
