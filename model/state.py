@@ -96,6 +96,7 @@ FIELDS: dict[str, dict[str, tuple[type, bool]]] = {
         "budget_left": (np.float32, False),  # what is left of the year's training plan
         "plan_mult": (np.float32, False),  # the firm's training plan relative to the sector's per employee
         "complies": (np.bool_, False),  # acts on a statutory duty to train (training.duty)
+        "open_to_women": (np.bool_, False),  # hires women on equal terms (flows.firms_open_to_women)
         "trained_year": (np.int32, False),  # staff trained this calendar year
         "claimed": (np.bool_, True),  # per instrument: claimed this budget year (its entry cost is paid)
         "good": (np.float32, "kinds"),  # evidence for each kind of credential: good observations

@@ -19,7 +19,7 @@ from model.streams import Streams
 # Purposes of the keyed draws that make one entrant or one new firm (drawn together, by id).
 _ENTRANT_DRAWS = ("entry.region", "entry.woman", "entry.age", "entry.caring", "entry.hv", "entry.aware")
 _FIRM_DRAWS = ("synth.size", "synth.employees", "synth.sme_region", "synth.ev_mult", "synth.ca")
-_FIRM_DRAWS += ("synth.trust", "synth.thr", "synth.plan", "synth.complies")
+_FIRM_DRAWS += ("synth.trust", "synth.thr", "synth.plan", "synth.complies", "synth.open_women")
 
 __all__ = ["synthesise", "add_entrants", "add_firms", "band_of"]
 
@@ -148,6 +148,7 @@ def add_firms(c: Compiled, s: Streams, smes: ActorArrays, k: int) -> np.ndarray:
     smes.experience[ids] = emp.prior_quality
     compliance = np.array([c.cfg.training.duty.compliance_by_size.get(b, 0.0) for b in BANDS])
     smes.complies[ids] = u["synth.complies"] < compliance[smes.size_band[ids]]  # acts on a duty to train
+    smes.open_to_women[ids] = u["synth.open_women"] < c.cfg.flows.firms_open_to_women
     spread = c.cfg.training.plan_spread  # lognormal with mean 1: plans vary between firms
     smes.plan_mult[ids] = np.exp(spread * ndtri(u["synth.plan"]) - spread**2 / 2)
     smes.active[ids] = True

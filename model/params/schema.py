@@ -285,10 +285,18 @@ class Diffusion(Section):
 
 
 class OutreachTarget(Section):
-    """A campaign: multiplies the external awareness rate of its target group."""
+    """A campaign aimed at a group: a raised external awareness rate, and/or people contacted directly.
+
+    Contacts reach the whole group at random, aware or not, so returns diminish as the group learns
+    of micro-credentials: each contact of someone still unaware makes them aware with ``conversion``;
+    a contact of someone already aware is spent for nothing. Each contact costs ``cost_eur_per_person``.
+    """
 
     p_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] = 1.0
     cost_eur_per_year: NonNeg = 0.0
+    people_per_year: NonNeg = 0.0  # real people (firms, for SMEs) contacted a year
+    cost_eur_per_person: NonNeg = 0.0
+    conversion: Share = 0.3
 
 
 class Outreach(Section):
@@ -429,6 +437,11 @@ class Worker(Section):
     reimbursement_discount_per_month: NonNeg = 0.1  # how much less a refund is worth per month of waiting
     dropout_per_year: Hazard = 1.0
     caring_dropout_multiplier: NonNeg = 1.5
+    flexible_dropout_relief: Share = 0.0  # share of caring's extra dropout that flexible delivery removes
+    role_model_awareness: NonNeg = 0.0  # women's awareness rate rises by this x women's regional share
+    role_model_value: NonNeg = (
+        0.0  # value to a woman of a credential, x women's share of the region's learners
+    )
     waitlist_exit_per_year: Hazard = 1.0
     pass_if_competent: Share = 0.95
     false_pass_mcq: Share = 0.5  # learners not yet competent who still pass a multiple-choice test
@@ -492,6 +505,12 @@ class Flows(Section):
     search_per_year: Hazard = 12.0
     credential_hiring_weight: NonNeg = 1.0
     women_inflow_multiplier: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
+    # Employers' hiring preference: firms not open to women count a woman applicant this much less
+    # (log-odds); an accepted credential offsets that share of the penalty.
+    women_hiring_penalty: NonNeg = 0.0
+    firms_open_to_women: Share = 1.0
+    credential_offsets_penalty: Share = 0.0
+    exit_multiplier_women: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0  # women's hazard of leaving
 
     @model_validator(mode="after")
     def _unique_streams(self) -> Flows:

@@ -15,6 +15,7 @@ from model.state import World
 from model.streams import Streams
 
 READS = {
+    "workers.status",
     "smes.active",
     "workers.active",
     "smes.aware",
@@ -43,7 +44,44 @@ def worker_bound(c: Compiled) -> float:
     """Upper bound of a worker's weekly awareness probability (all channels at their best)."""
     d, o = c.cfg.diffusion, c.cfg.outreach
     p_max = d.worker_p * max(o.women.p_multiplier, 1.0) * max(o.rural.p_multiplier, 1.0)
+    p_max += c.cfg.worker.role_model_awareness  # a woman's regional share is at most 1
     return float(bass_probability(p_max + d.employer_channel_per_year, d.worker_q, 1.0))
+
+
+def women_share_by_region(world: World, c: Compiled) -> np.ndarray:
+    """Women's share among each region's workforce and learners: the role models women see."""
+    w = world.workers
+    present = w.active & ((w.firm >= 0) | (w.status != 0))
+    return _share_by_region(w.woman, w.region, len(c.region_names), present)
+
+
+def _contacts(s: Streams, purpose: str, step: int, ids: np.ndarray, target, scale: float) -> np.ndarray:
+    """Members of a group a campaign contacts this week (each with the same chance, aware or not)."""
+    per_week = target.people_per_year / 52.0 / scale
+    if per_week <= 0 or len(ids) == 0:
+        return ids[:0]
+    return ids[s.uniform(f"{purpose}.contact", step, ids) < min(1.0, per_week / len(ids))]
+
+
+def _campaigns(
+    world: World, c: Compiled, s: Streams, step: int, log: EventLog
+) -> tuple[np.ndarray, np.ndarray]:
+    """Direct contacts of the campaigns: (firms, workers) made aware; each contact costs the funder."""
+    o, sm, w = c.cfg.outreach, world.smes, world.workers
+    groups = (
+        ("outreach.smes", o.smes, np.flatnonzero(sm.active), True),
+        ("outreach.women", o.women, np.flatnonzero(w.active & w.woman), False),
+        ("outreach.rural", o.rural, np.flatnonzero(w.active & c.region_rural[w.region]), False),
+    )
+    found = {True: [], False: []}
+    for purpose, target, ids, firms in groups:
+        reached = _contacts(s, purpose, step, ids, target, c.f_scale if firms else c.w_scale)
+        if len(reached) and target.cost_eur_per_person > 0:
+            log.emit(Event.OUTREACH_COST, step, c.day0(step), value=len(reached) * target.cost_eur_per_person)
+        aware = sm.aware[reached] if firms else w.aware[reached]
+        won = reached[~aware & (s.uniform(f"{purpose}.convert", step, reached) < target.conversion)]
+        found[firms].append(won)
+    return np.unique(np.concatenate(found[True])), np.unique(np.concatenate(found[False]))
 
 
 def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
@@ -72,9 +110,13 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     employer_aware = (firm >= 0) & sm.aware[np.maximum(firm, 0)]
     p = d.worker_p * np.where(w.woman[jdx], o.women.p_multiplier, 1.0) * rural_mult[reg]
     p = p + d.employer_channel_per_year * employer_aware
+    p = p + c.cfg.worker.role_model_awareness * w.woman[jdx] * women_share_by_region(world, c)[reg]
     prob = bass_probability(p, d.worker_q, worker_share[reg])
     new_w = jdx[u < prob]
 
+    firms, people = _campaigns(world, c, s, step, log)
+    new = np.union1d(new, firms[~sm.aware[firms]])
+    new_w = np.union1d(new_w, people[~w.aware[people]])
     sm.aware[new] = True
     w.aware[new_w] = True
     log.emit(Event.SME_AWARE, step, day0 + s.day_in_week("day.sme_aware", step, new), firm=new)

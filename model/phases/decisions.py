@@ -145,7 +145,10 @@ def _self_enrolment(
     current = _current_share(world, c)
     stale = c.cfg.content.stale_value_weight if c.cfg.content.enabled else 0.0
     lowest = min(0.0, bonus) + float(accept_share.min()) * float(rep.min(initial=1.0)) - stale
-    value_range = (lowest, top + max(0.0, bonus) + payoff * top + wk.bundle_value_weight)
+    value_range = (
+        lowest,
+        top + max(0.0, bonus) + payoff * top + wk.bundle_value_weight + wk.role_model_value,
+    )
     shortest = min(float(c.hours.min()), c.cfg.pathway.rpl.hours)
     bound = enrolment_bound(
         wk.enrol_rate_per_year,
@@ -171,6 +174,9 @@ def _self_enrolment(
     )
     if c.cfg.content.enabled:  # credentials on stale content are worth less (issue: agility)
         value = value - c.cfg.content.stale_value_weight * (1.0 - current[w.region[idle]])
+    if wk.role_model_value > 0:  # women who see women learning value the credential more
+        learners = _share_by_region(w.woman, w.region, len(c.region_names), w.active & (w.status != 0))
+        value = value + wk.role_model_value * w.woman[idle] * learners[w.region[idle]]
     flexible = _FLEXIBLE[p.delivery[prov]]
     relief = np.where(flexible, wk.flexible_delivery_relief, 0.0)
     time_mult = 1.0 + w.caring[idle] * (wk.caring_time_multiplier - 1.0) * (1.0 - relief)

@@ -59,11 +59,12 @@ def _weeks_until(u: np.ndarray, hazard_per_year: float | np.ndarray) -> np.ndarr
 
 def _exit_hazard(w: ActorArrays, f: Flows, ids: np.ndarray) -> np.ndarray:
     """Annual hazard of leaving: everyone's, retirement at 50+, and jobseekers leaving the pool."""
-    return (
+    hazard = (
         f.exit_per_year
         + f.retirement_per_year_50_plus * (w.age_band[ids] == 2)
         + f.jobseeker_exit_per_year * w.jobseeker[ids]
     )
+    return hazard * np.where(w.woman[ids], f.exit_multiplier_women, 1.0)
 
 
 def _draw_exit(
@@ -213,7 +214,10 @@ def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
         return
     target = _apply(hiring, sm, w.region[seekers], s.uniform("apply", step, seekers), len(c.region_names))
     value = credential_value(world, c, seekers, target)
-    score = f.credential_hiring_weight * value + _gumbel(s.uniform("hire", step, seekers))
+    # A firm not open to women counts a woman applicant less; an accepted credential offsets part of it.
+    biased = w.woman[seekers] & ~sm.open_to_women[target]
+    penalty = f.women_hiring_penalty * biased * (1.0 - f.credential_offsets_penalty * (value > 0))
+    score = f.credential_hiring_weight * value - penalty + _gumbel(s.uniform("hire", step, seekers))
     order = lexsort(-score, target)
     t_sorted = target[order]
     first = group_starts(t_sorted)

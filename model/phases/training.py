@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.compiled import ASSESSMENTS, PTYPES, Compiled, weekly
+from model.compiled import ASSESSMENTS, DELIVERIES, PTYPES, Compiled, weekly
 from model.events import Event, EventLog
 from model.rules import funding
 from model.rules.queues import rank_within
@@ -24,6 +24,7 @@ from model.state import Status, World
 from model.streams import Streams
 
 READS = {
+    "providers.delivery",
     "workers.status",
     "workers.provider",
     "workers.module",
@@ -110,7 +111,13 @@ def _exits(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> N
     waiting = np.flatnonzero(w.status == Status.WAITING)
     leave_wait = waiting[s.uniform("wait_exit", step, waiting) < weekly(wk.waitlist_exit_per_year)]
     training = np.flatnonzero((w.status == Status.TRAINING) & ~w.rpl & (w.stage < 2))
-    hazard = wk.dropout_per_year * np.where(w.caring[training], wk.caring_dropout_multiplier, 1.0)
+    # Caring raises dropout; flexible delivery (online, hybrid, in situ) takes part of that away (L612, L616).
+    flexible = np.isin(
+        world.providers.delivery[w.provider[training]],
+        [DELIVERIES.index(d) for d in ("online", "hybrid", "in_situ")],
+    )
+    extra = (wk.caring_dropout_multiplier - 1.0) * (1.0 - wk.flexible_dropout_relief * flexible)
+    hazard = wk.dropout_per_year * (1.0 + w.caring[training] * extra)
     drop_day = day0 + s.day_in_week("day.drop", step, training)
     quits = (s.uniform("dropout", step, training) < weekly(hazard)) & (drop_day < w.day_due[training])
     leave_train = training[quits]
