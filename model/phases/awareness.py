@@ -69,12 +69,15 @@ def _campaigns(
     """Direct contacts of the campaigns: (firms, workers) made aware; each contact costs the funder."""
     o, sm, w = c.cfg.outreach, world.smes, world.workers
     groups = (
-        ("outreach.smes", o.smes, np.flatnonzero(sm.active), True),
-        ("outreach.women", o.women, np.flatnonzero(w.active & w.woman), False),
-        ("outreach.rural", o.rural, np.flatnonzero(w.active & c.region_rural[w.region]), False),
+        ("outreach.smes", o.smes, lambda: np.flatnonzero(sm.active), True),
+        ("outreach.women", o.women, lambda: np.flatnonzero(w.active & w.woman), False),
+        ("outreach.rural", o.rural, lambda: np.flatnonzero(w.active & c.region_rural[w.region]), False),
     )
-    found = {True: [], False: []}
-    for purpose, target, ids, firms in groups:
+    found = {True: [np.zeros(0, np.int64)], False: [np.zeros(0, np.int64)]}
+    for purpose, target, members, firms in groups:
+        if target.people_per_year <= 0:
+            continue
+        ids = members()
         reached = _contacts(s, purpose, step, ids, target, c.f_scale if firms else c.w_scale)
         if len(reached) and target.cost_eur_per_person > 0:
             log.emit(Event.OUTREACH_COST, step, c.day0(step), value=len(reached) * target.cost_eur_per_person)
@@ -110,7 +113,8 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     employer_aware = (firm >= 0) & sm.aware[np.maximum(firm, 0)]
     p = d.worker_p * np.where(w.woman[jdx], o.women.p_multiplier, 1.0) * rural_mult[reg]
     p = p + d.employer_channel_per_year * employer_aware
-    p = p + c.cfg.worker.role_model_awareness * w.woman[jdx] * women_share_by_region(world, c)[reg]
+    if c.cfg.worker.role_model_awareness > 0:
+        p = p + c.cfg.worker.role_model_awareness * w.woman[jdx] * women_share_by_region(world, c)[reg]
     prob = bass_probability(p, d.worker_q, worker_share[reg])
     new_w = jdx[u < prob]
 

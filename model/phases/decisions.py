@@ -112,11 +112,13 @@ def kind_acceptance(world: World, c: Compiled) -> np.ndarray:
     """(regions, kinds): the share of each region's firms that accept each kind of credential."""
     sm = world.smes
     n_reg = len(c.region_names)
-    shares = [
-        _share_by_region(((sm.accepts_kinds >> k) & 1).astype(bool), sm.region, n_reg, sm.active)
-        for k in range(N_KINDS)
-    ]
-    return np.stack(shares, axis=1)
+    active = sm.active
+    per_mask = np.bincount(
+        sm.region[active].astype(np.int64) * 16 + sm.accepts_kinds[active], minlength=n_reg * 16
+    ).reshape(n_reg, 16)
+    bits = (np.arange(16)[:, None] >> np.arange(N_KINDS)) & 1  # (masks, kinds)
+    firms = per_mask.sum(axis=1, keepdims=True)
+    return np.divide(per_mask @ bits, firms, out=np.zeros((n_reg, N_KINDS)), where=firms > 0)
 
 
 def provider_reputation(world: World, c: Compiled) -> np.ndarray:

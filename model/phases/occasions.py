@@ -25,7 +25,6 @@ from model.rules.firms import firm_ev_share
 from model.rules.intents import Intents
 from model.rules.offers import concat_offers, course_offers, module_offers
 from model.rules.providers import choose_provider, members, routes
-from model.rules.queues import group_starts, lexsort
 from model.state import Status, World
 from model.streams import Streams
 
@@ -56,18 +55,21 @@ def _course_values(c: Compiled, ev: np.ndarray) -> np.ndarray:
 
 
 def _first_per_group(group: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """Index of the lowest ``key`` within each group (positions into the arrays)."""
-    order = lexsort(key, group)
-    return order[group_starts(group[order])]
+    """Index of the lowest ``key`` within each group (positions into the arrays); keys are distinct draws."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lowest = np.full(int(group.max()) + 1, np.inf)
+    np.minimum.at(lowest, group, key)
+    return np.flatnonzero(key == lowest[group])
 
 
-def _course_rows(world: World, c: Compiled, s: Streams, step: int, cand: np.ndarray):
+def _course_rows(world: World, c: Compiled, s: Streams, step: int, mem: np.ndarray, pos: np.ndarray):
     """Participants each candidate firm would send on each course: a lead, and staff who join.
 
-    Staff in micro-credential training this week are away. Returns (worker, course, firm position).
+    ``mem``/``pos`` are the candidate firms' staff and their firm's position. Staff in
+    micro-credential training this week are away. Returns (worker, course, firm position).
     """
     w = world.workers
-    mem, pos = members(world, cand)
     free = w.status[mem] != Status.TRAINING
     mem, pos = mem[free], pos[free]
     n_courses = len(c.cfg.training.courses)
@@ -85,15 +87,16 @@ def _course_rows(world: World, c: Compiled, s: Streams, step: int, cand: np.ndar
     return np.concatenate(workers), np.concatenate(courses), np.concatenate(positions)
 
 
-def _nominees(world: World, c: Compiled, s: Streams, step: int, cand: np.ndarray, idle_mask: np.ndarray):
+def _nominees(
+    world: World, c: Compiled, s: Streams, step: int, cand: np.ndarray, mem: np.ndarray, idle_mask: np.ndarray
+):
     """Each aware candidate firm's nominee for its next MC module: the idle employee with a route first drawn.
 
     Returns (worker, module, rpl, provider, firm position).
     """
     w, sm = world.workers, world.smes
-    aware = cand[sm.aware[cand]]
-    mem, _ = members(world, aware)
-    idle, mod, rpl = routes(world, c, mem[idle_mask[mem]])
+    mem = mem[sm.aware[w.firm[mem]] & idle_mask[mem]]
+    idle, mod, rpl = routes(world, c, mem)
     firm = w.firm[idle]
     pick = _first_per_group(firm, s.uniform("nominee", step, idle))
     idle, mod, rpl, firm = idle[pick], mod[pick], rpl[pick], firm[pick]
@@ -101,9 +104,8 @@ def _nominees(world: World, c: Compiled, s: Streams, step: int, cand: np.ndarray
     return idle, mod, rpl, prov, np.searchsorted(cand, firm)  # ``cand`` is sorted (from flatnonzero)
 
 
-def _lacking_first_gateway(world: World, cand: np.ndarray) -> np.ndarray:
+def _lacking_first_gateway(world: World, cand: np.ndarray, mem: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """Share of each candidate firm's staff without the first gateway."""
-    mem, pos = members(world, cand)
     size = np.bincount(pos, minlength=len(cand))
     lacking = np.bincount(pos, weights=(world.workers.held[mem] & 1) == 0, minlength=len(cand))
     return np.divide(lacking, size, out=np.zeros(len(cand)), where=size > 0)
@@ -158,8 +160,9 @@ def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     if len(cand) == 0:
         return no_intents(c)
 
-    cw, cc, cp = _course_rows(world, c, s, step, cand)
-    nw, nm, nr, nprov, npos = _nominees(world, c, s, step, cand, idle_mask)
+    mem, mem_pos = members(world, cand)
+    cw, cc, cp = _course_rows(world, c, s, step, mem, mem_pos)
+    nw, nm, nr, nprov, npos = _nominees(world, c, s, step, cand, mem, idle_mask)
     offer = concat_offers(
         course_offers(c, cw, cc, sm.region[cand[cp]]), module_offers(world, c, nw, nm, nprov, nr)
     )
@@ -188,7 +191,9 @@ def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     has_rows = np.bincount(group, minlength=n_groups)[:n_groups].reshape(len(cand), n_opt) > 0
 
     value = best.copy()  # the duty's pressure is in it already
-    need = need_max * (emp.need_floor + (1.0 - emp.need_floor) * _lacking_first_gateway(world, cand))
+    need = need_max * (
+        emp.need_floor + (1.0 - emp.need_floor) * _lacking_first_gateway(world, cand, mem, mem_pos)
+    )
     mc = _mc_value(c, sm.trust[cand].astype(np.float64), need) + _duty_pressure(c, sm, cand, staff[cand])
     value[:, -1] = np.where(sm.aware[cand], mc, -np.inf)
     plan = sm.employees[cand] * pop.training_budget_eur_per_employee * sm.plan_mult[cand]

@@ -157,29 +157,50 @@ def _observe_work(world: World, c: Compiled, s: Streams, step: int, log: EventLo
     return firm, kind, good
 
 
+def _evidence(sm, firm: np.ndarray, kind: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """This week's own evidence, sparse: the (firm, kind) cells that have some, and how much."""
+    cell = firm.astype(np.int64) * N_KINDS + kind
+    cells, inverse = np.unique(cell, return_inverse=True)
+    return cells, np.bincount(inverse, weights=weight, minlength=len(cells))
+
+
 def _learning(world: World, c: Compiled, s: Streams, step: int, log: EventLog, checks: Checks) -> np.ndarray:
     """The learning rule: count this week's evidence, hear the region's, accept the kinds that clear."""
     sm, emp = world.smes, c.cfg.employer
     firm, kind, good = _observe_work(world, c, s, step, log)
-    own_good = np.zeros((sm.n, N_KINDS))
-    own_bad = np.zeros((sm.n, N_KINDS))
-    np.add.at(own_good, (firm, kind), good.astype(float))
-    np.add.at(own_bad, (firm, kind), (~good).astype(float))
-    np.add.at(own_bad, (checks.firm, checks.kind), emp.failed_check_weight * (~checks.ok))
-    # Word of mouth: an aware firm hears the average experience of the other firms of its region.
     n_reg = len(c.region_names)
-    region_firms = np.bincount(sm.region[sm.active], minlength=n_reg).astype(float)
-    others = np.maximum(region_firms[sm.region] - 1.0, 1.0)[:, None]
-    hears = (emp.peer_weight * (sm.aware & sm.active))[:, None]
-    for own, total in ((own_good, sm.good), (own_bad, sm.bad)):
-        region = np.zeros((n_reg, N_KINDS))
-        np.add.at(region, sm.region, own)
-        total += (own + hears * (region[sm.region] - own) / others).astype(np.float32)
-    mean, sd = posterior(sm.prior[:, None], emp.prior_strength, sm.good, sm.bad)
-    ok = accepted(mean, sd, sm.threshold[:, None], emp.risk_aversion)
-    sm.accepts_kinds[:] = (ok * (1 << np.arange(N_KINDS))).sum(axis=1).astype(np.uint8)
-    sm.trust[:] = mean.max(axis=1).astype(np.float32)
-    return sm.aware & sm.active & ok.any(axis=1)
+    region_firms = np.bincount(sm.region[sm.active], minlength=n_reg).astype(np.float64)
+    others = np.maximum(region_firms - 1.0, 1.0)
+    hears = sm.aware & sm.active
+    bad_checks = ~checks.ok
+    sources = (
+        (sm.good, firm, kind, good.astype(np.float64)),
+        (
+            sm.bad,
+            np.concatenate([firm, checks.firm]),
+            np.concatenate([kind, checks.kind]),
+            np.concatenate([(~good).astype(np.float64), emp.failed_check_weight * bad_checks]),
+        ),
+    )
+    for total, f, k, wgt in sources:
+        cells, own = _evidence(sm, f, k, wgt)
+        if len(cells) == 0:
+            continue
+        owner, kinds = cells // N_KINDS, cells % N_KINDS
+        # Word of mouth: an aware firm hears the average experience of the other firms of its region.
+        region = np.bincount(sm.region[owner] * N_KINDS + kinds, weights=own, minlength=n_reg * N_KINDS)
+        heard = emp.peer_weight * region.reshape(n_reg, N_KINDS) / others[:, None]
+        total[hears] += heard[sm.region[hears]].astype(np.float32)
+        # The firm's own evidence counts fully; what it "heard" of its own it does not hear again.
+        self_heard = np.where(hears[owner], emp.peer_weight * own / others[sm.region[owner]], 0.0)
+        total[owner, kinds] += (own - self_heard).astype(np.float32)
+    aware = np.flatnonzero(hears)
+    mean, sd = posterior(sm.prior[aware, None], emp.prior_strength, sm.good[aware], sm.bad[aware])
+    ok = accepted(mean, sd, sm.threshold[aware, None], emp.risk_aversion)
+    sm.accepts_kinds[:] = 0
+    sm.accepts_kinds[aware] = (ok * (1 << np.arange(N_KINDS))).sum(axis=1).astype(np.uint8)
+    sm.trust[aware] = mean.max(axis=1).astype(np.float32)
+    return sm.accepts_kinds != 0
 
 
 def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog, issuance: Checks) -> None:
