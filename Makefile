@@ -7,7 +7,7 @@ CANDIDATES := python3.13 python3.12 $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/
 PYTHON ?= $(shell for p in $(CANDIDATES); do \
   if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then command -v $$p || echo $$p; break; fi; done)
 
-.PHONY: demo test lint venv clean browser wheel-check
+.PHONY: demo test lint venv clean browser calibrate wheel-check
 
 $(VENV)/.installed-%: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "mcsim needs Python >= 3.12 and none was found (tried: $(CANDIDATES)). Install one, or run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)" >&2; exit 1; fi
@@ -41,3 +41,15 @@ lint: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) results
+
+# Fit the country presets to the committed targets and write scenarios/<c>/baseline.yaml (minutes each).
+CAL_SET_es := start_date=2022-01-03
+CAL_SET_pt := start_date=2018-01-01
+CAL_SET_fi := start_date=2015-01-05
+calibrate: $(VENV)/.installed-dev
+	@for c in es pt fi; do \
+	  case $$c in es) s=$(CAL_SET_es);; pt) s=$(CAL_SET_pt);; fi) s=$(CAL_SET_fi);; esac; \
+	  $(VENV)/bin/mcsim calibrate --scenario scenarios/$$c/preset.yaml --targets data/targets/$${c}_firm_training.csv \
+	    --params data/calibration/$${c}_params.yaml --set $$s --set horizon_weeks=52 --set population.workers=12000 \
+	    --reps 3 --jobs 2 --out results/calibration/$$c --force --preset-out scenarios/$$c/baseline.yaml || exit 1; \
+	done

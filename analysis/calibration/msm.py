@@ -513,10 +513,11 @@ def write_preset(
     final_dir: Path | None = None,
     today: dt.date | None = None,
 ) -> Path:
-    """Write a preset that extends the scenario and sets the identified parameters, with provenance.
+    """Write a preset that extends the scenario and sets every fitted parameter, with provenance.
 
-    Each fitted value carries ``calibrated: "<targets>; <date>; loss ..."``; parameters the targets
-    do not identify are left out, so they keep their assumption and range. The file is loaded back
+    An identified value carries ``calibrated: "<targets>; <date>; loss ..."``. A value the targets do
+    not identify is written too, so the preset reproduces the fit, but it stays an assumption with
+    its range, its text saying it was fitted and not identified (DESIGN §5). The file is loaded back
     and checked before this returns.
     """
     today = today or dt.date.today()
@@ -536,18 +537,25 @@ def write_preset(
     dump = loaded.config.model_dump(mode="json")
     written = {}
     for j, p in enumerate(result.parameters):
-        if not result.identified[j]:
-            continue
         value = int(round(result.theta[j])) if p.integer else float(f"{result.theta[j]:.6g}")
-        text = (
+        fit = (
             f"{targets_label}; {today.isoformat()}; loss {result.loss:.3g} (J test p={p_txt}); "
             f"95% CI {result.ci_lo[j]:.4g}-{result.ci_hi[j]:.4g}; {result.method}"
         )
-        _nest(data, dump, p.key, {"value": value, "calibrated": text})
+        if result.identified[j]:
+            wrapper: dict[str, Any] = {"value": value, "calibrated": fit}
+        else:  # the fit's value, so the preset reproduces the fit; still an assumption with its range
+            was = p.provenance.text
+            wrapper = {
+                "value": value,
+                "assumption": f"fitted but not identified by {fit} (before: {was})",
+                "range": [p.lo, p.hi],
+            }
+        _nest(data, dump, p.key, wrapper)
         written[p.key] = value
     header = (
         f"# Written by `mcsim calibrate` on {today.isoformat()}: extends {rel} and sets the "
-        f"{len(written)} parameter(s) the targets identify ({targets_label}).\n"
+        f"{len(written)} fitted parameter(s), {int(result.identified.sum())} identified ({targets_label}).\n"
         "# The fitted values are conditional on every other parameter of the scenario.\n"
     )
     path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -302,7 +302,7 @@ def _result(parameters, theta, ci, targets_n=3) -> CalibrationResult:
     )
 
 
-def test_preset_carries_calibrated_provenance_for_identified_parameters_only(small, tmp_path):
+def test_preset_carries_calibrated_provenance_for_identified_parameters(small, tmp_path):
     a = Provenance("assumption", "x", (0.05, 1.0))
     params = [
         FitParameter("worker.enrol_rate_per_year", 0.05, 1.0, 0.3, a),
@@ -325,13 +325,14 @@ def test_preset_carries_calibrated_provenance_for_identified_parameters_only(sma
     assert "loss 2.5" in prov["worker.enrol_rate_per_year"].text
     assert values["providers[2].seats"] == 22 and prov["providers[2].seats"].kind == "calibrated"
     assert values["providers[2].name"] == small.config.providers[2].name
-    # not identified: left as it was, an assumption with its range
-    assert values["diffusion.worker_q"] == small.config.diffusion.worker_q
-    assert prov["diffusion.worker_q"].kind == "assumption" and prov["diffusion.worker_q"].range
+    # not identified: the fitted value, still an assumption with its range, saying so
+    assert values["diffusion.worker_q"] == pytest.approx(0.31)
+    assert prov["diffusion.worker_q"].kind == "assumption" and prov["diffusion.worker_q"].range == (0.2, 0.6)
+    assert "not identified" in prov["diffusion.worker_q"].text
     # every other value is the original's
     base = dict((k, v) for k, v, _ in load_scenario(FI).parameters())
     changed = {k for k in base if base[k] != values.get(k)} - {"name", "description"}
-    assert changed == {"worker.enrol_rate_per_year", "providers[2].seats"}
+    assert changed == {"worker.enrol_rate_per_year", "providers[2].seats", "diffusion.worker_q"}
     assert yaml.safe_load(text)["preset"] is True
 
 
