@@ -252,7 +252,10 @@ def calibrate_command(args: argparse.Namespace) -> int:
         )
     not_id = [p for p, ok in zip(fit["parameter"], fit["identified"], strict=True) if not ok]
     if not_id:
-        print(f"not identified by these targets (fitted values written, still assumptions with their ranges): {', '.join(not_id)}")
+        print(
+            "not identified by these targets (their fitted values are written, still assumptions "
+            f"with their ranges): {', '.join(not_id)}"
+        )
     print(f"\n{result.runs} runs in {seconds:.1f} s. Results: {args.out.resolve()} (preset: {preset.name})")
     return 0
 

@@ -490,9 +490,10 @@ def _nest(data: dict, cfg_dump: dict, key: str, wrapper: dict) -> None:
                     f"{key}: list items without an id or name cannot be overridden in a preset"
                 )
             lst = node  # a list placed by the previous step
-            found = next((x for x in lst if x.get(ident) == item[ident]), None)
+            key = {"value": item[ident], "source": "the item of the extended preset (the merge key)"}
+            found = next((x for x in lst if x.get(ident) == key), None)
             if found is None:
-                found = {ident: item[ident]}
+                found = {ident: key}
                 lst.append(found)
             node, src = found, item
             continue
