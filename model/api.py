@@ -16,6 +16,7 @@ from model.engines import run_engine
 from model.funders import breakdown, instrument_figures, ledger, overheads
 from model.kpis import compute_kpis, deadweight_series
 from model.params import LoadedScenario, Scenario, load_scenario, override_text
+from model.provider_figures import provider_years
 
 __all__ = ["RunOutput", "simulate", "run", "without_instruments", "DEFAULT_ENGINE_THRESHOLD"]
 
@@ -35,6 +36,7 @@ class RunOutput:
     funders: list[dict] = field(default_factory=list)
     breakdown: pd.DataFrame | None = None
     ledger: pd.DataFrame | None = None
+    providers: pd.DataFrame | None = None  # per provider and year (model.provider_figures)
 
 
 def without_instruments(cfg: Scenario, drop: str | None = None) -> Scenario:
@@ -103,6 +105,7 @@ def simulate(
         funders=rows,
         breakdown=breakdown(res.events, compiled, res.population),
         ledger=ledger(res.events, compiled),
+        providers=provider_years(res.events, compiled),
     )
 
 
