@@ -130,6 +130,21 @@ def _duty_pressure(c: Compiled, sm, firms: np.ndarray, staff: np.ndarray) -> np.
     return np.where(sm.complies[firms] & below, duty.duty_weight, 0.0)
 
 
+def _least_costs(c: Compiled, sm, firms: np.ndarray, staff: np.ndarray) -> np.ndarray:
+    """(firms, options) the least each option can cost in utility: its shortest hours, one participant.
+
+    Release time is the firm's unless an instrument covers wages, and a participant takes at least
+    the option's hours from the firm's week; so the bound stays above every true probability.
+    """
+    tr, pop = c.cfg.training, c.cfg.population
+    hours = np.array([*(k.hours for k in tr.courses), min(float(c.hours.min()), c.cfg.pathway.rpl.hours)])
+    wage_share = float(np.prod([1.0 - i.wage_coverage for i in c.instruments]))  # stacked, at most all
+    plan = np.maximum(sm.employees[firms] * pop.training_budget_eur_per_employee * sm.plan_mult[firms], 1.0)
+    cost = tr.cost_weight * wage_share * pop.wage_eur_per_hour * hours[None, :] / plan[:, None]
+    week = np.maximum(staff * pop.hours_per_year / 52.0, 1.0)
+    return cost + tr.downtime_weight * hours[None, :] / week[:, None]
+
+
 def occasion_bound(c: Compiled, staff: np.ndarray, best: np.ndarray) -> np.ndarray:
     """Upper bound of each firm's occasion probability: every option at its best value, at no cost."""
     tr = c.cfg.training
@@ -153,7 +168,7 @@ def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
         sm.aware[firms], _mc_value(c, sm.trust[firms].astype(np.float64), need_max), -np.inf
     )
     best += _duty_pressure(c, sm, firms, staff[firms])[:, None]
-    bound = occasion_bound(c, staff[firms], best)
+    bound = occasion_bound(c, staff[firms], best - _least_costs(c, sm, firms, staff[firms]))
     u = s.uniform("occasion", step, firms)
     under = u < bound
     cand, u, best, need_max = firms[under], u[under], best[under], need_max[under]
