@@ -530,7 +530,7 @@ def write_preset(
         "description": (
             f"{loaded.config.name} with parameters fitted by mcsim calibrate ({result.method}) to "
             f"{targets_label}; loss {result.loss:.3g}. Parameters the targets did not identify keep "
-            "their assumptions."
+            "their ranges as assumptions (their fitted values are written, saying so)."
         ),
         "preset": True,
         "extends": rel,

@@ -253,6 +253,7 @@ class Moderation(Section):
     audits_per_assessor_per_sitting: NonNeg = 12.0
     audit_detection: Share = 0.8
     audit_false_alarm: Share = 0.02
+    deterrence: Share = 0.5  # share of false passes a provider stops letting through once it may be audited
     approval_audits: NonNeg = 4.0  # panel capacity one re-approval of renewed content takes, in audits
     reassessment_days: Annotated[float, Field(ge=0.0)] = 21.0
     cost_per_audit_eur: NonNeg = 150.0

@@ -269,6 +269,9 @@ def _assess(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> 
     w.skilled[done] = skilled
     practical = (p.assessment[prov] == ASSESSMENTS.index("practical")) | w.rpl[done]
     false_pass = np.where(practical, wk.false_pass_practical, wk.false_pass_mcq)
+    # A provider whose assessments may be audited tightens them (fewer passes the work would not bear out).
+    audited = p.moderated[prov] & (mod.sampling_rate > 0)
+    false_pass = false_pass * np.where(audited, 1.0 - mod.deterrence, 1.0)
     passed = s.uniform("assess", step, done) < np.where(skilled, wk.pass_if_competent, false_pass)
     ok, ko = done[passed], done[~passed]
     log.emit(

@@ -15,7 +15,7 @@ import pytest
 from model.params import LoadedScenario, ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[3]
-FI = ROOT / "scenarios" / "fi" / "baseline.yaml"
+FI = ROOT / "scenarios" / "fi" / "preset.yaml"  # the single-file preset (baseline.yaml extends it)
 
 
 @pytest.fixture(scope="module")
@@ -696,3 +696,18 @@ def test_an_instrument_holds_only_its_own_kinds_keys(tmp_path: Path) -> None:
         ScenarioError, match=r"wrong.yaml: funding\.instruments\[0\]\.calls: unknown key for a budget"
     ):
         load_scenario(child(tmp_path, wrong, "wrong.yaml"))
+
+
+def test_the_baseline_is_the_preset_with_its_calibrated_values() -> None:
+    baseline = load_scenario(ROOT / "scenarios" / "fi" / "baseline.yaml")
+    assert baseline.chain[0] == str(FI.resolve()) and len(baseline.chain) == 2
+    assert baseline.config.preset is True
+    own = [
+        k for k, f in baseline.origin.items() if f == baseline.chain[-1] and k not in ("name", "description")
+    ]
+    assert own, "the baseline sets the fitted values"
+    for key in own:
+        prov = baseline.provenance[key]
+        assert prov.kind in ("calibrated", "assumption", "source"), key
+        if prov.kind == "assumption":
+            assert prov.range is not None and "fitted" in prov.text, key
