@@ -610,8 +610,9 @@ def plot_fit(result: CalibrationResult, path: Path) -> Path:
         f"Calibration fit ({result.method}): loss {result.loss:.3g}, {len(result.targets)} targets",
         fontsize=10,
     )
-    ax.legend(fontsize=8, loc="best")
+    # Below the axes: inside, it would hide a target's bars.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
