@@ -35,6 +35,13 @@ class Pattern:
     source: str
     role: str  # "fitted" (a calibration target) or "held out"
     note: str = ""
+    lower_bound: bool = False  # the figure says "more than": the model need only reach it
+
+
+_SAME_RULES = (
+    "the preset holds today's rules and sector, so 2016 runs as 2022 does: this checks only that "
+    "take-up was as stable as the model has it"
+)
 
 
 def _rel(value: float, share: float = 0.25) -> float:
@@ -91,6 +98,7 @@ PATTERNS: tuple[Pattern, ...] = (
         _rel(0.185),
         "public-facts §1: FUNDAE coverage 2016, firms of 1-9",
         "held out",
+        _SAME_RULES,
     ),
     Pattern(
         "ES",
@@ -101,6 +109,7 @@ PATTERNS: tuple[Pattern, ...] = (
         _rel(0.512),
         "public-facts §1: FUNDAE coverage 2016, 10-49",
         "held out",
+        _SAME_RULES,
     ),
     Pattern(
         "ES",
@@ -111,6 +120,7 @@ PATTERNS: tuple[Pattern, ...] = (
         _rel(0.812),
         "public-facts §1: FUNDAE coverage 2016, 50-249",
         "held out",
+        _SAME_RULES,
     ),
     Pattern(
         "ES",
@@ -204,6 +214,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "public-facts §4: more than 50 % of large firms (the preset's largest band is 50-249)",
         "held out",
         "the figure is for large firms (250+); a lower bound here",
+        lower_bound=True,
     ),
     Pattern(
         "FI",
@@ -272,9 +283,8 @@ def _firms_with_women(view, start_firm: np.ndarray) -> float:
 
 def _country_runs(country: str, start: str, reps: int, workers: int):
     """A year's runs of the calibrated baseline from ``start``: (view, year, each worker's first firm)."""
-    from analysis.calibration.indicators import RunView
+    from analysis.calibration.indicators import run_view
     from analysis.experiment import rep_seed
-    from model.api import simulate
     from model.bundled import resolve_scenario
     from model.compiled import compile_scenario
     from model.params import load_scenario
@@ -288,8 +298,7 @@ def _country_runs(country: str, start: str, reps: int, workers: int):
     compiled = compile_scenario(cfg)
     for r in range(reps):
         seed = rep_seed(1, r)
-        out = simulate(compiled, seed, "vector", deadweight=False, keep_events=True)
-        view = RunView.build(out.events, compiled, seed, 52, kpis=out.kpis, whole=out.whole)
+        view = run_view(compiled, seed, people=True, kpis=True)
         yield view, int(start[:4]), synthesise(compiled, Streams(seed)).workers.firm.astype(np.int64)
 
 
@@ -320,8 +329,13 @@ def corroboration_table(reps: int = 5, workers: int = 12000) -> pd.DataFrame:
                     "model": mean,
                     "model_lo": mean - half,
                     "model_hi": mean + half,
-                    "within": bool(abs(mean - p.value) <= p.uncertainty),
+                    "within": bool(
+                        mean >= p.value - p.uncertainty
+                        if p.lower_bound
+                        else abs(mean - p.value) <= p.uncertainty
+                    ),
                     "role": p.role,
+                    "lower_bound": p.lower_bound,
                     "source": p.source,
                     "note": p.note,
                 }
@@ -347,10 +361,20 @@ def main(argv: list[str] | None = None) -> int:
         def fmt(x: float, share: bool = share) -> str:
             return format_number(x, share=share)
 
-        public = f"{fmt(r.public)} ± {fmt(r.uncertainty)}"
+        public = f"> {fmt(r.public)}" if r.lower_bound else f"{fmt(r.public)} ± {fmt(r.uncertainty)}"
         model = f"{fmt(r.model)} [{fmt(r.model_lo)}, {fmt(r.model_hi)}]"
         within = "yes" if r.within else "**no**"
-        cells = [r.country, str(r.year), r.figure, public, model, within, r.role, r.source, r.note]
+        cells = [
+            r.country,
+            str(r.year),
+            r.figure.replace("|", "\\|"),
+            public,
+            model,
+            within,
+            r.role,
+            r.source,
+            r.note,
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     held = table[table["role"] == "held out"]
     summary = (

@@ -832,28 +832,46 @@ def measure(view: RunView, rows: list[tuple[str, int | None, dict[str, tuple[str
     return np.array([measure_part(view, name, year, group).value for name, year, group in rows], dtype=float)
 
 
+def run_view(
+    compiled: Compiled,
+    seed: int,
+    engine: str = "vector",
+    *,
+    people: bool = True,
+    kpis: bool = False,
+    deadweight: bool = False,
+) -> RunView:
+    """One run, seen as indicators read it.
+
+    With ``people`` the view holds the engine's event log and population (``run_engine``, entrants
+    of labour-market flows included); with ``kpis`` the per-step and whole-run KPIs of
+    ``simulate``. Both run the seed twice: keyed randomness makes the two runs identical.
+    """
+    steps = compiled.cfg.horizon_weeks
+    events = population = initial = table = whole = None
+    if people:
+        res = run_engine(engine, compiled, seed, steps)
+        events, population, initial = res.events, res.population, res.initial
+    if kpis or deadweight:
+        out = simulate(compiled, seed, engine, deadweight=deadweight, keep_events=events is None)
+        table, whole = out.kpis, out.whole
+        events = out.events if events is None else events
+    return RunView.build(
+        events, compiled, seed, steps, population=population, initial=initial, kpis=table, whole=whole
+    )
+
+
 def indicator_job(
     config: Scenario, seed: int, engine: str, keys: list[tuple], deadweight: bool
 ) -> np.ndarray:
-    """Job task (``analysis.execution``): one run; the simulated value of each target key.
-
-    Indicators of people and firms read the engine's event log and population (``run_engine``,
-    entrants of labour-market flows included); whole-run KPIs come from ``simulate``. A target
-    set that needs both runs the seed twice (keyed randomness makes the two runs identical).
-    """
-    compiled = compile_scenario(config)
-    steps = compiled.cfg.horizon_weeks
+    """Job task (``analysis.execution``): one run; the simulated value of each target key."""
     subjects = {INDICATORS[k[0]].subject for k in keys}
-    need_kpis = deadweight or "kpi" in subjects
-    events = population = initial = kpis = whole = None
-    if subjects - {"kpi"}:
-        res = run_engine(engine, compiled, seed, steps)
-        events, population, initial = res.events, res.population, res.initial
-    if need_kpis:
-        out = simulate(compiled, seed, engine, deadweight=deadweight, keep_events=events is None)
-        kpis, whole = out.kpis, out.whole
-        events = out.events if events is None else events
-    view = RunView.build(
-        events, compiled, seed, steps, population=population, initial=initial, kpis=kpis, whole=whole
+    view = run_view(
+        compile_scenario(config),
+        seed,
+        engine,
+        people=bool(subjects - {"kpi"}),
+        kpis="kpi" in subjects,
+        deadweight=deadweight,
     )
     return measure(view, list(keys))
