@@ -100,6 +100,10 @@ class InstrumentKind:
         ids = owner_ids(world, self.owner, offer.worker, offer.provider)
         return pool_of(world, self.owner, spec.index)[ids] > 0
 
+    def max_fee_cover(self, spec: InstrumentSpec) -> float:
+        """The largest share of a fee ``terms`` can cover for anyone (thinning bounds rest on it)."""
+        return spec.fee_coverage
+
     def perceived_share(self, c: Compiled, spec: InstrumentSpec) -> float:
         """How much a euro of this instrument is worth to the payer deciding (1: paid as the fee is)."""
         return 1.0

@@ -81,6 +81,11 @@ class Voucher(InstrumentKind):
             cap = np.minimum(cap, cfg.hourly_cap_eur * offer.hours)
         return Terms(~np.asarray(sponsored, bool), cover, cap)
 
+    def max_fee_cover(self, spec: InstrumentSpec) -> float:
+        """The unemployed tier may cover more than the employed's share."""
+        unemployed = spec.config.unemployed_fee_coverage
+        return max(spec.fee_coverage, 0.0 if unemployed is None else unemployed)
+
     def perceived_share(self, c: Compiled, spec: InstrumentSpec) -> float:
         """A refund is worth less to a learner who must advance the fee and may not claim it."""
         cfg = spec.config

@@ -32,10 +32,11 @@ def _share_by_region(
     flag: np.ndarray, region: np.ndarray, n_regions: int, active: np.ndarray | None = None
 ) -> np.ndarray:
     """Share of flagged agents per region among active ones (one integer pass: totals and hits)."""
+    if active is not None:  # only the active count (often a few: learners)
+        idx = np.flatnonzero(active)
+        flag, region = flag[idx], region[idx]
     code = region.astype(np.int64) * 2 + flag
-    if active is not None:  # agents who left count in a spare region that is dropped
-        code = np.where(active, code, 2 * n_regions)
-    counts = np.bincount(code, minlength=2 * n_regions + 1)[: 2 * n_regions].reshape(n_regions, 2)
+    counts = np.bincount(code, minlength=2 * n_regions)[: 2 * n_regions].reshape(n_regions, 2)
     total = counts.sum(axis=1)
     return np.divide(counts[:, 1], total, out=np.zeros(n_regions), where=total > 0)
 

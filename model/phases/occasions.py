@@ -130,19 +130,59 @@ def _duty_pressure(c: Compiled, sm, firms: np.ndarray, staff: np.ndarray) -> np.
     return np.where(sm.complies[firms] & below, duty.duty_weight, 0.0)
 
 
-def _least_costs(c: Compiled, sm, firms: np.ndarray, staff: np.ndarray) -> np.ndarray:
+def _least_costs(world: World, c: Compiled, firms: np.ndarray, staff: np.ndarray) -> np.ndarray:
     """(firms, options) the least each option can cost in utility: its shortest hours, one participant.
 
-    Release time is the firm's unless an instrument covers wages, and a participant takes at least
-    the option's hours from the firm's week; so the bound stays above every true probability.
+    Its net cost is at least what stacked instruments, each at its largest cover, leave of the
+    cheapest fee and of the release time, and it overruns the plan by at least that beyond what is
+    left; a participant takes at least the option's hours from the firm's week. So the bound stays
+    above every true probability.
     """
-    tr, pop = c.cfg.training, c.cfg.population
-    hours = np.array([*(k.hours for k in tr.courses), min(float(c.hours.min()), c.cfg.pathway.rpl.hours)])
+    sm, p = world.smes, world.providers
+    tr, pop, rpl = c.cfg.training, c.cfg.population, c.cfg.pathway.rpl
+    hours = np.array([*(k.hours for k in tr.courses), min(float(c.hours.min()), rpl.hours)])
+    module_fee = float(c.fee.min())
+    if rpl.enabled:
+        module_fee = min(module_fee, rpl.fee_eur * c.cfg.fees.multiplier)
+    fees = np.array([*(k.cost_eur for k in tr.courses), module_fee * float(p.fee_mult.min(initial=1.0))])
+    fee_share = float(np.prod([1.0 - i.impl.max_fee_cover(i) for i in c.instruments]))
     wage_share = float(np.prod([1.0 - i.wage_coverage for i in c.instruments]))  # stacked, at most all
+    net = fee_share * fees + wage_share * pop.wage_eur_per_hour * hours  # (options,)
     plan = np.maximum(sm.employees[firms] * pop.training_budget_eur_per_employee * sm.plan_mult[firms], 1.0)
-    cost = tr.cost_weight * wage_share * pop.wage_eur_per_hour * hours[None, :] / plan[:, None]
+    overrun = np.maximum(net[None, :] - np.maximum(sm.budget_left[firms], 0.0)[:, None], 0.0)
+    money = (tr.cost_weight * net[None, :] + tr.overrun_weight * overrun) / plan[:, None]
     week = np.maximum(staff * pop.hours_per_year / 52.0, 1.0)
-    return cost + tr.downtime_weight * hours[None, :] / week[:, None]
+    return money + tr.downtime_weight * hours[None, :] / week[:, None]
+
+
+def _coarse_bound(
+    world: World, c: Compiled, firms: np.ndarray, staff: np.ndarray, ev: np.ndarray
+) -> np.ndarray:
+    """A bound of each firm's occasion probability that depends on its staff only: one table lookup.
+
+    Every option at the best value any of these firms has (EV share, trust, need and the duty's
+    pressure at their largest), costing only the downtime of its shortest hours for one participant.
+    """
+    sm, emp, tr = world.smes, c.cfg.employer, c.cfg.training
+    if len(firms) == 0:
+        return np.zeros(0)
+    ev_lo, ev_hi = float(ev.min()), float(ev.max())
+    best = [k.value + max(k.ev_value_weight * ev_lo, k.ev_value_weight * ev_hi) for k in tr.courses]
+    hours = [k.hours for k in tr.courses]
+    aware = sm.aware[firms]
+    if aware.any():
+        trust = sm.trust[firms][aware].astype(np.float64)
+        ends = np.array([trust.min(), trust.max()])  # the value is linear in trust, of either sign
+        best.append(float(_mc_value(c, ends, np.full(2, min(1.0, emp.need_weight * ev_hi))).max()))
+        hours.append(min(float(c.hours.min()), c.cfg.pathway.rpl.hours))
+    duty = tr.duty
+    pressure = duty.duty_weight if duty.duty_share > 0 and sm.complies[firms].any() else 0.0
+    sizes = np.arange(int(staff.max()) + 1)
+    week = np.maximum(sizes * c.cfg.population.hours_per_year / 52.0, 1.0)
+    utility = (
+        np.array(best)[None, :] + pressure - tr.downtime_weight * np.array(hours)[None, :] / week[:, None]
+    )
+    return occasion_bound(c, sizes, utility)[staff]
 
 
 def occasion_bound(c: Compiled, staff: np.ndarray, best: np.ndarray) -> np.ndarray:
@@ -156,11 +196,17 @@ def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     w, sm = world.workers, world.smes
     tr, emp, pop = c.cfg.training, c.cfg.employer, c.cfg.population
     n_opt = len(tr.courses) + 1  # the usual courses, then the micro-credential
-    staff = np.bincount(w.firm[w.firm >= 0], minlength=sm.n)  # people who left have no firm (-1)
+    staff = np.bincount(w.firm + 1, minlength=sm.n + 1)[1:]  # people who left have no firm (-1)
     firms = np.flatnonzero(sm.active & (staff > 0))
     if len(firms) == 0:
         return no_intents(c)
+    u = s.uniform("occasion", step, firms)
     ev = firm_ev_share(c.ev_share(step), sm.ev_mult[firms])
+    # Two bounds: one that depends on staff only (every value at the best any firm has) keeps the
+    # few firms worth the per-firm bound, which keeps those worth the full evaluation.
+    coarse = _coarse_bound(world, c, firms, staff[firms], ev)
+    near = u < coarse
+    firms, u, ev = firms[near], u[near], ev[near]
     need_max = np.minimum(1.0, emp.need_weight * ev)
     best = np.full((len(firms), n_opt), -np.inf)
     best[:, :-1] = _course_values(c, ev)
@@ -168,8 +214,7 @@ def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
         sm.aware[firms], _mc_value(c, sm.trust[firms].astype(np.float64), need_max), -np.inf
     )
     best += _duty_pressure(c, sm, firms, staff[firms])[:, None]
-    bound = occasion_bound(c, staff[firms], best - _least_costs(c, sm, firms, staff[firms]))
-    u = s.uniform("occasion", step, firms)
+    bound = occasion_bound(c, staff[firms], best - _least_costs(world, c, firms, staff[firms]))
     under = u < bound
     cand, u, best, need_max = firms[under], u[under], best[under], need_max[under]
     if len(cand) == 0:

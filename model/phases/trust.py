@@ -172,6 +172,8 @@ def _learning(world: World, c: Compiled, s: Streams, step: int, log: EventLog, c
     region_firms = np.bincount(sm.region[sm.active], minlength=n_reg).astype(np.float64)
     others = np.maximum(region_firms - 1.0, 1.0)
     hears = sm.aware & sm.active
+    aware = np.flatnonzero(hears)
+    aware_region = sm.region[aware]
     bad_checks = ~checks.ok
     sources = (
         (sm.good, firm, kind, good.astype(np.float64)),
@@ -189,17 +191,16 @@ def _learning(world: World, c: Compiled, s: Streams, step: int, log: EventLog, c
         owner, kinds = cells // N_KINDS, cells % N_KINDS
         # Word of mouth: an aware firm hears the average experience of the other firms of its region.
         region = np.bincount(sm.region[owner] * N_KINDS + kinds, weights=own, minlength=n_reg * N_KINDS)
-        heard = emp.peer_weight * region.reshape(n_reg, N_KINDS) / others[:, None]
-        total[hears] += heard[sm.region[hears]].astype(np.float32)
+        heard = (emp.peer_weight * region.reshape(n_reg, N_KINDS) / others[:, None]).astype(np.float32)
+        total[aware] += heard[aware_region]
         # The firm's own evidence counts fully; what it "heard" of its own it does not hear again.
         self_heard = np.where(hears[owner], emp.peer_weight * own / others[sm.region[owner]], 0.0)
         total[owner, kinds] += (own - self_heard).astype(np.float32)
-    aware = np.flatnonzero(hears)
     mean, sd = posterior(sm.prior[aware, None], emp.prior_strength, sm.good[aware], sm.bad[aware])
     ok = accepted(mean, sd, sm.threshold[aware, None], emp.risk_aversion)
     sm.accepts_kinds[:] = 0
-    sm.accepts_kinds[aware] = (ok * (1 << np.arange(N_KINDS))).sum(axis=1).astype(np.uint8)
-    sm.trust[aware] = mean.max(axis=1).astype(np.float32)
+    sm.accepts_kinds[aware] = ok.astype(np.uint8) @ (1 << np.arange(N_KINDS, dtype=np.uint8))
+    sm.trust[aware] = np.maximum.reduce([mean[:, k] for k in range(N_KINDS)])  # the row max, faster
     return sm.accepts_kinds != 0
 
 
