@@ -152,12 +152,11 @@ def _self_enrolment(
         top + max(0.0, bonus) + payoff * top + wk.bundle_value_weight + wk.role_model_value,
     )
     shortest = min(float(c.hours.min()), c.cfg.pathway.rpl.hours)
+    if c.cfg.training.duty.entitlement_hours_per_year > 0:
+        shortest = 0.0  # hours the employer still owes are paid: a learner's own time may be none
+    least_time = wk.time_weight_per_10_hours * shortest / 10.0  # caring only adds time (schema: >= 1)
     bound = enrolment_bound(
-        wk.enrol_rate_per_year,
-        wk.value_weight,
-        value_range,
-        wk.employer_support_weight,
-        wk.time_weight_per_10_hours * shortest / 10.0,
+        wk.enrol_rate_per_year, wk.value_weight, value_range, wk.employer_support_weight, least_time
     )
     pool = pool[s.uniform("enrol", step, pool) < bound]
     taken_mask = np.zeros(world.workers.n, dtype=bool)

@@ -12,7 +12,7 @@ from analysis.cli import main
 from analysis.execution import ExecutionError, Job, ResultStore, Runner
 from tests.conftest import FI
 
-SMALL = ["--set", "population.workers=300", "--set", "population.smes=60", "--set", "horizon_weeks=30"]
+SMALL = ["--set", "population.workers=300", "--set", "horizon_weeks=30"]
 
 
 def _sleep_then_seed(delay: float, seed: int, engine: str, fail: bool = False) -> int:

@@ -30,7 +30,7 @@ COMMON = {
     "targets",
     "seconds",
 }
-SMALL = ["population.workers=200", "population.smes=40", "horizon_weeks=26"]
+SMALL = ["population.workers=200", "horizon_weeks=26"]
 
 
 def test_sections_may_not_reuse_a_common_key():

@@ -128,11 +128,11 @@ def test_parameters_that_differ():
     loaded = [load_scenario(p) for p in SCENARIOS]
     table = differing_parameters(loaded)
     keys = set(table["key"])
-    assert "outreach.women.p_multiplier" in keys
+    assert "outreach.women.people_per_year" in keys
     assert any(k.startswith("funding.instruments") for k in keys)
     assert "population.workers" not in keys  # the same everywhere
-    row = table[table["key"] == "outreach.women.p_multiplier"].iloc[0]
-    assert row["2:value"] == "5.0" and row["2:kind"] == "lever"
+    row = table[table["key"] == "outreach.women.people_per_year"].iloc[0]
+    assert row["2:value"] == "2000.0" and row["2:kind"] == "assumption"
 
 
 def test_funnel_and_time_to_target_are_reported(results):
@@ -153,7 +153,7 @@ def test_report_from_an_existing_folder(results, tmp_path):
     (results / "report.html").unlink()
     path = report_from_dir(results, title="Rebuilt")
     page = path.read_text(encoding="utf-8")
-    assert "<title>Rebuilt</title>" in page and "outreach.women.p_multiplier" in page
+    assert "<title>Rebuilt</title>" in page and "outreach.women.people_per_year" in page
     assert 'id="funnel-table"' in page  # the funnel comes back from funnel.csv
 
 

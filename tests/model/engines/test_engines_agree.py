@@ -7,6 +7,8 @@ import pytest
 
 from model.compiled import compile_scenario
 from model.engines import run_engine
+from model.events import Event
+from tests.conftest import REPO
 
 CASES = {
     "baseline": ((), []),
@@ -71,4 +73,29 @@ def test_thinning_changes_no_decision(funded, monkeypatch):
     monkeypatch.setattr(awareness, "worker_bound", lambda c: 1.0)
     everyone = run_engine("vector", c, seed=21)
     assert len(thinned.events) > 100
+    assert thinned.events.equals(everyone.events)
+
+
+def test_thinning_holds_where_a_training_credit_pays_all_of_a_learners_time(monkeypatch):
+    """Portugal's statutory hours may bring a learner's own time to zero: the bound must allow it.
+
+    Every term but time is switched off, so only the time term separates the bound from the rule.
+    """
+    import model.phases.decisions as decisions
+    from model.params import load_scenario
+
+    over = [
+        "population.workers=1500",
+        "horizon_weeks=52",
+        "worker.time_weight_per_10_hours=2",
+        "worker.enrol_rate_per_year=3",
+        "worker.jobseeker_value_bonus=0",
+        "worker.role_model_value=0",
+        "worker.employer_support_weight=0",
+    ]
+    c = compile_scenario(load_scenario(REPO / "scenarios" / "pt" / "baseline.yaml", over).config)
+    thinned = run_engine("vector", c, seed=4)
+    monkeypatch.setattr(decisions, "enrolment_bound", lambda *a, **k: 1.0)
+    everyone = run_engine("vector", c, seed=4)
+    assert (thinned.events["kind"] == Event.ENROLLED).sum() > 10  # enrolments happen
     assert thinned.events.equals(everyone.events)
