@@ -1,4 +1,4 @@
-"""Dotted parameter keys (``providers[0].seats``, ``employer.downtime_by_size.1-5``) and their parts.
+"""Dotted parameter keys (``providers[0].seats``, ``training.duty.compliance_by_size.1-5``) and their parts.
 
 Why one module: the loader (``--set``), table ranges and calibration all walk a scenario by key, and
 must agree on what a key means — list indices are integers, mapping keys such as ``1-5`` or ``50+``

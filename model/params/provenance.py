@@ -28,7 +28,6 @@ Kind = Literal[
     "override",
     "set",
     "default",
-    "unused",
 ]
 _TAGS = ("source", "assumption", "calibrated")
 

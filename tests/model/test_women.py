@@ -38,10 +38,30 @@ def test_each_gendered_mechanism_moves_its_kpi(key, low, high, kpi, sign):
 
 
 def test_an_accepted_credential_offsets_the_hiring_penalty():
-    over = ["flows.women_hiring_penalty=3", "flows.firms_open_to_women=0", "employer.trust_rule=signals"]
-    none = _mean([*over, "flows.credential_offsets_penalty=0"], "women_workforce_share")
-    full = _mean([*over, "flows.credential_offsets_penalty=1"], "women_workforce_share")
-    assert full >= none
+    """Women jobseekers who hold a credential firms accept are hired more once it offsets the penalty."""
+    over = [
+        "worker.enrol_rate_per_year=3",  # enough women jobseekers hold credentials to count
+        "worker.jobseeker_value_bonus=2",
+        "diffusion.worker_p=0.5",
+        "flows.women_hiring_penalty=3",
+        "flows.firms_open_to_women=0",
+        "employer.trust_rule=signals",
+    ]
+
+    def credentialed_women_hired(offset: float) -> int:
+        c = compile_scenario(
+            load_scenario(FI, [*BASE, *over, f"flows.credential_offsets_penalty={offset}"]).config
+        )
+        hired = 0
+        for seed in SEEDS:
+            run = run_engine("vector", c, seed)
+            rows = run.events[run.events["kind"] == Event.HIRED]
+            holder = rows["value"].to_numpy() == 1.0
+            hired += int((holder & run.worker_woman[rows["worker"].to_numpy()]).sum())
+        return hired
+
+    none, full = credentialed_women_hired(0.0), credentialed_women_hired(1.0)
+    assert none > 0 and full > none
 
 
 def test_flexible_delivery_relieves_caring_dropout():
