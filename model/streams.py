@@ -13,16 +13,29 @@ from __future__ import annotations
 
 import hashlib
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-__all__ = ["Streams", "derive_seed"]
+__all__ = ["Streams", "derive_seed", "unit_at"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _MASK = (1 << 64) - 1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def unit_at(key: np.uint64, agent: np.int64) -> float:
+    """One keyed uniform in compiled loops: the same value as ``Streams.uniform`` for that agent."""
+    x = np.uint64(agent) * _GOLDEN + key
+    x ^= x >> np.uint64(30)
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    x ^= x >> np.uint64(31)
+    return (np.float64(x >> np.uint64(12)) + 0.5) * 2.0**-52
 
 
 def _mix_int(x: int) -> int:

@@ -16,6 +16,7 @@ evaluation — participants, quotes, utilities — runs only for the firms under
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from model.compiled import Compiled
@@ -26,7 +27,7 @@ from model.rules.intents import Intents
 from model.rules.offers import concat_offers, course_offers, module_offers
 from model.rules.providers import choose_provider, members, routes
 from model.state import Status, World
-from model.streams import Streams
+from model.streams import Streams, unit_at
 
 __all__ = ["firm_intents", "no_intents", "occasion_bound"]
 
@@ -155,34 +156,61 @@ def _least_costs(world: World, c: Compiled, firms: np.ndarray, staff: np.ndarray
     return money + tr.downtime_weight * hours[None, :] / week[:, None]
 
 
-def _coarse_bound(
-    world: World, c: Compiled, firms: np.ndarray, staff: np.ndarray, ev: np.ndarray
-) -> np.ndarray:
-    """A bound of each firm's occasion probability that depends on its staff only: one table lookup.
+def _coarse_table(world: World, c: Compiled, step: int, max_staff: int) -> np.ndarray:
+    """A bound of a firm's occasion probability by its staff alone: the table, indexed by staff.
 
-    Every option at the best value any of these firms has (EV share, trust, need and the duty's
+    Every option at the best value any active firm has (EV share, trust, need and the duty's
     pressure at their largest), costing only the downtime of its shortest hours for one participant.
     """
     sm, emp, tr = world.smes, c.cfg.employer, c.cfg.training
-    if len(firms) == 0:
-        return np.zeros(0)
-    ev_lo, ev_hi = float(ev.min()), float(ev.max())
+    sizes = np.arange(max_staff + 1)
+    active = sm.active
+    if not active.any():
+        return np.zeros(len(sizes))
+    mult = sm.ev_mult[active]
+    ev_lo, ev_hi = firm_ev_share(c.ev_share(step), np.array([mult.min(), mult.max()]))
     best = [k.value + max(k.ev_value_weight * ev_lo, k.ev_value_weight * ev_hi) for k in tr.courses]
     hours = [k.hours for k in tr.courses]
-    aware = sm.aware[firms]
+    aware = sm.aware & active
     if aware.any():
-        trust = sm.trust[firms][aware].astype(np.float64)
-        ends = np.array([trust.min(), trust.max()])  # the value is linear in trust, of either sign
+        trust = sm.trust[aware]
+        ends = np.array([trust.min(), trust.max()], dtype=np.float64)  # the value is linear in trust
         best.append(float(_mc_value(c, ends, np.full(2, min(1.0, emp.need_weight * ev_hi))).max()))
         hours.append(min(float(c.hours.min()), c.cfg.pathway.rpl.hours))
     duty = tr.duty
-    pressure = duty.duty_weight if duty.duty_share > 0 and sm.complies[firms].any() else 0.0
-    sizes = np.arange(int(staff.max()) + 1)
+    pressure = duty.duty_weight if duty.duty_share > 0 and sm.complies[active].any() else 0.0
     week = np.maximum(sizes * c.cfg.population.hours_per_year / 52.0, 1.0)
     utility = (
         np.array(best)[None, :] + pressure - tr.downtime_weight * np.array(hours)[None, :] / week[:, None]
     )
-    return occasion_bound(c, sizes, utility)[staff]
+    return occasion_bound(c, sizes, utility)
+
+
+@numba.njit(cache=True, nogil=True)
+def _staff_counts(firm_of_worker: np.ndarray, n_firms: int) -> np.ndarray:
+    """People each firm employs (people who left have no firm, -1)."""
+    staff = np.zeros(n_firms, np.int64)
+    for i in range(firm_of_worker.size):
+        f = firm_of_worker[i]
+        if f >= 0:
+            staff[f] += 1
+    return staff
+
+
+@numba.njit(cache=True, nogil=True)
+def _draws_under(active: np.ndarray, staff: np.ndarray, key: np.uint64, table: np.ndarray):
+    """Active firms with staff whose keyed occasion draw falls under their staff's bound, and the draws."""
+    firms = np.empty(active.size, np.int64)
+    draws = np.empty(active.size, np.float64)
+    n = 0
+    for f in range(active.size):
+        if active[f] and staff[f] > 0:
+            u = unit_at(key, f)
+            if u < table[staff[f]]:
+                firms[n] = f
+                draws[n] = u
+                n += 1
+    return firms[:n], draws[:n]
 
 
 def occasion_bound(c: Compiled, staff: np.ndarray, best: np.ndarray) -> np.ndarray:
@@ -196,17 +224,16 @@ def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     w, sm = world.workers, world.smes
     tr, emp, pop = c.cfg.training, c.cfg.employer, c.cfg.population
     n_opt = len(tr.courses) + 1  # the usual courses, then the micro-credential
-    staff = np.bincount(w.firm + 1, minlength=sm.n + 1)[1:]  # people who left have no firm (-1)
-    firms = np.flatnonzero(sm.active & (staff > 0))
+    staff = _staff_counts(w.firm, sm.n)
+    if not staff.any():
+        return no_intents(c)
+    # Two bounds: one by staff alone (a table) keeps the few firms worth the per-firm bound, which
+    # keeps those worth the full evaluation. Compiled: it runs over every worker and firm each week.
+    table = _coarse_table(world, c, step, int(staff.max()))
+    firms, u = _draws_under(sm.active, staff, s.key("occasion", step), table)
     if len(firms) == 0:
         return no_intents(c)
-    u = s.uniform("occasion", step, firms)
     ev = firm_ev_share(c.ev_share(step), sm.ev_mult[firms])
-    # Two bounds: one that depends on staff only (every value at the best any firm has) keeps the
-    # few firms worth the per-firm bound, which keeps those worth the full evaluation.
-    coarse = _coarse_bound(world, c, firms, staff[firms], ev)
-    near = u < coarse
-    firms, u, ev = firms[near], u[near], ev[near]
     need_max = np.minimum(1.0, emp.need_weight * ev)
     best = np.full((len(firms), n_opt), -np.inf)
     best[:, :-1] = _course_values(c, ev)

@@ -24,7 +24,7 @@ import numpy as np
 from model.compiled import Compiled, weekly
 from model.events import Event, EventLog
 from model.phases.awareness import _share_by_region
-from model.rules.beliefs import accepted, kind_of, posterior
+from model.rules.beliefs import add_by_region, kind_of, update_beliefs
 from model.rules.hazards import trust_signal, trust_update
 from model.rules.pathway import popcount8
 from model.rules.verification import Checks, pick_credential
@@ -173,7 +173,6 @@ def _learning(world: World, c: Compiled, s: Streams, step: int, log: EventLog, c
     others = np.maximum(region_firms - 1.0, 1.0)
     hears = sm.aware & sm.active
     aware = np.flatnonzero(hears)
-    aware_region = sm.region[aware]
     bad_checks = ~checks.ok
     sources = (
         (sm.good, firm, kind, good.astype(np.float64)),
@@ -192,15 +191,22 @@ def _learning(world: World, c: Compiled, s: Streams, step: int, log: EventLog, c
         # Word of mouth: an aware firm hears the average experience of the other firms of its region.
         region = np.bincount(sm.region[owner] * N_KINDS + kinds, weights=own, minlength=n_reg * N_KINDS)
         heard = (emp.peer_weight * region.reshape(n_reg, N_KINDS) / others[:, None]).astype(np.float32)
-        total[aware] += heard[aware_region]
+        add_by_region(aware, sm.region, heard, total)
         # The firm's own evidence counts fully; what it "heard" of its own it does not hear again.
         self_heard = np.where(hears[owner], emp.peer_weight * own / others[sm.region[owner]], 0.0)
         total[owner, kinds] += (own - self_heard).astype(np.float32)
-    mean, sd = posterior(sm.prior[aware, None], emp.prior_strength, sm.good[aware], sm.bad[aware])
-    ok = accepted(mean, sd, sm.threshold[aware, None], emp.risk_aversion)
     sm.accepts_kinds[:] = 0
-    sm.accepts_kinds[aware] = ok.astype(np.uint8) @ (1 << np.arange(N_KINDS, dtype=np.uint8))
-    sm.trust[aware] = np.maximum.reduce([mean[:, k] for k in range(N_KINDS)])  # the row max, faster
+    update_beliefs(
+        aware,
+        sm.prior,
+        float(emp.prior_strength),
+        sm.good,
+        sm.bad,
+        sm.threshold,
+        float(emp.risk_aversion),
+        sm.accepts_kinds,
+        sm.trust,
+    )
     return sm.accepts_kinds != 0
 
 

@@ -10,6 +10,7 @@ good hires, ``r / (1 + r)`` for a cost ratio ``r`` of a wrong hire to a right on
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "break_even",
     "reputation",
     "reputation_factor",
+    "add_by_region",
+    "update_beliefs",
     "KIND_MODERATED",
     "KIND_EDC",
 ]
@@ -45,6 +48,55 @@ def posterior(
 def accepted(mean: np.ndarray, sd: np.ndarray, threshold: np.ndarray, risk_aversion: float) -> np.ndarray:
     """Whether a belief clears the threshold by ``risk_aversion`` standard deviations."""
     return mean - risk_aversion * sd >= threshold
+
+
+@numba.njit(cache=True, nogil=True)
+def add_by_region(rows: np.ndarray, region: np.ndarray, table: np.ndarray, total: np.ndarray) -> None:
+    """``total[f] += table[region[f]]`` for each firm ``f`` in ``rows`` (word of mouth), in place.
+
+    A compiled loop: the gather-and-scatter over every aware firm each week costs several times more
+    in NumPy. Same float32 sums.
+    """
+    for i in range(rows.size):
+        f = rows[i]
+        r = region[f]
+        for k in range(total.shape[1]):
+            total[f, k] += table[r, k]
+
+
+@numba.njit(cache=True, nogil=True)
+def update_beliefs(
+    rows: np.ndarray,
+    prior: np.ndarray,
+    strength: float,
+    good: np.ndarray,
+    bad: np.ndarray,
+    threshold: np.ndarray,
+    risk_aversion: float,
+    accepts_kinds: np.ndarray,
+    trust: np.ndarray,
+) -> None:
+    """For each firm in ``rows``: the kinds it accepts (a bit mask) and its best posterior mean, in place.
+
+    ``posterior`` and ``accepted`` as one compiled loop, the same arithmetic in the same order (a test
+    compares them), because every aware firm's beliefs are recomputed every week.
+    """
+    for i in range(rows.size):
+        f = rows[i]
+        p = np.float64(prior[f])
+        bits = 0
+        best = -np.inf
+        for k in range(good.shape[1]):
+            a = p * strength + good[f, k]
+            b = (1.0 - p) * strength + bad[f, k]
+            n = a + b
+            mean = a / n
+            sd = np.sqrt(a * b / (n * n * (n + 1.0)))
+            if mean - risk_aversion * sd >= threshold[f]:
+                bits |= 1 << k
+            best = max(best, mean)
+        accepts_kinds[f] = bits
+        trust[f] = best
 
 
 def break_even(cost_ratio: float) -> float:

@@ -121,3 +121,23 @@ def test_an_unmoderated_flood_does_not_raise_trust_faster_than_a_moderated_one()
     plain = load_scenario(FI, flood).config
     moderated = load_scenario(FI, flood + ["moderation.required=true", "moderation.assessors=12"]).config
     assert _mean(plain, "employer_acceptance_rate") <= _mean(moderated, "employer_acceptance_rate") + 0.005
+
+
+def test_the_compiled_belief_update_is_posterior_and_accepted():
+    """``update_beliefs`` is ``posterior`` and ``accepted`` in one loop: the same bits and trust."""
+    from model.rules.beliefs import update_beliefs
+
+    rng = np.random.default_rng(5)
+    n = 500
+    good = (rng.random((n, 4)) * 20).astype(np.float32)
+    bad = (rng.random((n, 4)) * 5).astype(np.float32)
+    prior = rng.random(n).astype(np.float32)
+    threshold = rng.random(n).astype(np.float32)
+    rows = np.sort(rng.choice(n, 300, replace=False))
+    bits, trust = np.zeros(n, np.uint8), np.zeros(n, np.float32)
+    update_beliefs(rows, prior, 4.0, good, bad, threshold, 1.0, bits, trust)
+    mean, sd = posterior(prior[rows, None], 4.0, good[rows], bad[rows])
+    ok = accepted(mean, sd, threshold[rows, None], 1.0)
+    assert np.array_equal(bits[rows], (ok * (1 << np.arange(4))).sum(axis=1))
+    assert np.array_equal(trust[rows], mean.max(axis=1).astype(np.float32))
+    assert not bits[np.setdiff1d(np.arange(n), rows)].any()

@@ -228,3 +228,13 @@ def test_batched_draws_equal_single_draws():
     for row, purpose in zip(block, ("a", "b", "c"), strict=True):
         assert np.array_equal(row, s.uniform(purpose, 3, ids))
     assert s.uniforms(("a", "b"), 3, np.zeros(0, dtype=np.int64)).shape == (2, 0)
+
+
+def test_the_compiled_draw_equals_the_stream():
+    """Compiled loops draw with ``unit_at``: the same value for the same (seed, purpose, step, agent)."""
+    from model.streams import unit_at
+
+    s = Streams(2024)
+    ids = np.array([0, 1, 7, 12_345, 2**33 + 5], dtype=np.int64)
+    key = s.key("occasion", 11)
+    assert np.array_equal(s.uniform("occasion", 11, ids), [unit_at(key, i) for i in ids])
