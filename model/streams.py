@@ -38,6 +38,21 @@ def unit_at(key: np.uint64, agent: np.int64) -> float:
     return (np.float64(x >> np.uint64(12)) + 0.5) * 2.0**-52
 
 
+@numba.njit(cache=True, nogil=True)
+def _under(mask: np.ndarray, key: np.uint64, bound: float):
+    ids = np.empty(mask.size, np.int64)
+    draws = np.empty(mask.size, np.float64)
+    n = 0
+    for i in range(mask.size):
+        if mask[i]:
+            u = unit_at(key, i)
+            if u < bound:
+                ids[n] = i
+                draws[n] = u
+                n += 1
+    return ids[:n], draws[:n]
+
+
 def _mix_int(x: int) -> int:
     """SplitMix64 finaliser on a Python int (for keys)."""
     x &= _MASK
@@ -128,6 +143,16 @@ class Streams:
         """
         keys = np.array([self.key(p, step) for p in purposes], dtype=np.uint64)[:, None]
         return self._unit(self._mix(keys, ids))
+
+    def under(
+        self, purpose: str, step: int, mask: NDArray[np.bool_], bound: float
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Ids where ``mask`` holds whose uniform falls under ``bound``, and those uniforms.
+
+        Thinning's first pass over a whole population, compiled: the same draws as ``uniform``
+        without materialising one per agent.
+        """
+        return _under(np.ascontiguousarray(mask, dtype=np.bool_), self.key(purpose, step), float(bound))
 
     def normal(self, purpose: str, step: int, ids: NDArray[np.integer]) -> NDArray[np.float64]:
         """Standard normals by inversion, one per id."""

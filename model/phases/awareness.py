@@ -104,11 +104,7 @@ def run(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None
     new = idx[s.uniform("aware.sme", step, idx) < prob]
 
     # Workers: draw first, then evaluate the hazard only under its bound (thinning, same result).
-    jdx = np.flatnonzero(~w.aware & w.active)
-    u = s.uniform("aware.worker", step, jdx)
-    bound = worker_bound(c)
-    under = u < bound
-    jdx, u = jdx[under], u[under]
+    jdx, u = s.under("aware.worker", step, ~w.aware & w.active, worker_bound(c))
     reg = w.region[jdx]
     firm = w.firm[jdx]
     employer_aware = (firm >= 0) & sm.aware[np.maximum(firm, 0)]

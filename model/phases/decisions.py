@@ -138,7 +138,6 @@ def _self_enrolment(
     """
     w, sm, p = world.workers, world.smes, world.providers
     wk = c.cfg.worker
-    pool = np.flatnonzero(idle_mask & w.aware)
     accept_share = kind_acceptance(world, c)
     rep = provider_reputation(world, c)
     bonus = wk.jobseeker_value_bonus
@@ -158,7 +157,7 @@ def _self_enrolment(
     bound = enrolment_bound(
         wk.enrol_rate_per_year, wk.value_weight, value_range, wk.employer_support_weight, least_time
     )
-    pool = pool[s.uniform("enrol", step, pool) < bound]
+    pool, _ = s.under("enrol", step, idle_mask & w.aware, bound)
     taken_mask = np.zeros(world.workers.n, dtype=bool)
     taken_mask[taken] = True
     pool = pool[~taken_mask[pool]]

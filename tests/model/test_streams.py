@@ -238,3 +238,13 @@ def test_the_compiled_draw_equals_the_stream():
     ids = np.array([0, 1, 7, 12_345, 2**33 + 5], dtype=np.int64)
     key = s.key("occasion", 11)
     assert np.array_equal(s.uniform("occasion", 11, ids), [unit_at(key, i) for i in ids])
+
+
+def test_draws_under_a_bound_are_the_streams_draws():
+    s = Streams(9)
+    mask = np.zeros(5000, bool)
+    mask[::3] = True
+    ids, u = s.under("enrol", 4, mask, 0.2)
+    every = np.flatnonzero(mask)
+    draws = s.uniform("enrol", 4, every)
+    assert np.array_equal(ids, every[draws < 0.2]) and np.array_equal(u, draws[draws < 0.2])
