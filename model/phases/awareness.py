@@ -6,6 +6,7 @@ workers also hear of micro-credentials from an aware employer.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from model.compiled import Compiled
@@ -31,14 +32,23 @@ WRITES = {"smes.aware", "workers.aware"}
 def _share_by_region(
     flag: np.ndarray, region: np.ndarray, n_regions: int, active: np.ndarray | None = None
 ) -> np.ndarray:
-    """Share of flagged agents per region among active ones (one integer pass: totals and hits)."""
-    if active is not None:  # only the active count (often a few: learners)
-        idx = np.flatnonzero(active)
-        flag, region = flag[idx], region[idx]
-    code = region.astype(np.int64) * 2 + flag
-    counts = np.bincount(code, minlength=2 * n_regions)[: 2 * n_regions].reshape(n_regions, 2)
-    total = counts.sum(axis=1)
-    return np.divide(counts[:, 1], total, out=np.zeros(n_regions), where=total > 0)
+    """Share of flagged agents per region among active ones (one compiled pass: totals and hits)."""
+    if active is None:
+        active = np.ones(len(flag), dtype=np.bool_)
+    total, hits = _count_by_region(flag.astype(np.bool_, copy=False), region, active, n_regions)
+    return np.divide(hits, total, out=np.zeros(n_regions), where=total > 0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_by_region(flag: np.ndarray, region: np.ndarray, active: np.ndarray, n_regions: int):
+    total = np.zeros(n_regions, np.float64)
+    hits = np.zeros(n_regions, np.float64)
+    for i in range(flag.size):
+        if active[i]:
+            total[region[i]] += 1.0
+            if flag[i]:
+                hits[region[i]] += 1.0
+    return total, hits
 
 
 def worker_bound(c: Compiled) -> float:
