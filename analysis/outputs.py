@@ -148,11 +148,36 @@ def _write_funders(exp: Experiment, staging: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _write_providers(exp: Experiment, staging: Path) -> dict[str, pd.DataFrame]:
+    """providers_runs.csv (every provider's every year in every run) and providers.csv (their means).
+
+    Why: whether grants open courses, fees move and seats grow is the supply side's answer to a
+    policy (issue 18); funders and workshops read it per provider and year.
+    """
+    frames = [
+        run.providers.assign(scenario=r.label, rep=rep)
+        for r in exp.results
+        for rep, run in enumerate(r.runs)
+        if run.providers is not None and not run.providers.empty
+    ]
+    if not frames:
+        return {}
+    per_run = pd.concat(frames, ignore_index=True)
+    per_run.to_csv(staging / "providers_runs.csv", index=False)
+    keys = ["scenario", "provider", "name", "type", "region", "year"]
+    numbers = per_run.select_dtypes("number").columns
+    figures = [c for c in numbers if c not in keys and c != "rep"]
+    means = per_run.groupby(keys, sort=False)[figures].mean().reset_index()
+    means.insert(len(keys), "reps", per_run.groupby(keys, sort=False)["rep"].nunique().to_numpy())
+    means.to_csv(staging / "providers.csv", index=False)
+    return {"providers": means, "providers_runs": per_run}
+
+
 def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Write every result table of a run or comparison into the staging folder.
 
     kpis.csv/.parquet, runs.csv, summary.csv, funnel.csv, time_to_target.csv, differences.csv (2+
-    scenarios), the funders' tables, manifest.json and, if kept, the events.
+    scenarios), the funders' and providers' tables, manifest.json and, if kept, the events.
     """
     kpis = pd.concat([r.kpis() for r in exp.results], ignore_index=True)
     whole = pd.concat([r.whole() for r in exp.results], ignore_index=True)
@@ -173,6 +198,7 @@ def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[
         diff.to_csv(staging / "differences.csv", index=False)
         tables["differences"] = diff
     tables |= _write_funders(exp, staging)
+    tables |= _write_providers(exp, staging)
     if exp.keep_events:
         frames = []
         for r in exp.results:

@@ -243,3 +243,16 @@ def test_no_tradeoff_chart_without_content_change():
     summary.loc[(summary.scenario == "b") & (summary.kpi == "current_content_share"), "mean"] = 0.8
     fig = tradeoff_figure(summary)
     assert fig is not None and len(fig.data) == 2
+
+
+def test_providers_years_are_written_per_run_and_averaged(results):
+    """providers.csv: one row per scenario, provider and year, the mean of providers_runs.csv."""
+    per_run = pd.read_csv(results / "providers_runs.csv")
+    means = pd.read_csv(results / "providers.csv")
+    keys = ["scenario", "provider", "year"]
+    assert not means.duplicated(keys).any() and (means["reps"] == 3).all()
+    assert len(per_run) == 3 * len(means)
+    again = per_run.groupby(keys)[["cohorts", "learners", "fee_revenue_eur"]].mean()
+    mine = means.set_index(keys)[["cohorts", "learners", "fee_revenue_eur"]]
+    pd.testing.assert_frame_equal(again.sort_index(), mine.sort_index(), check_dtype=False)
+    assert (per_run["learners"] >= 0).all() and (per_run["seats"] >= 0).all()
