@@ -19,7 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from model.compiled import Compiled
+from model.compiled import DAYS_PER_YEAR, Compiled
 from model.rules import funding
 from model.rules.firm_choice import choose_option, occasion_probability, option_utility
 from model.rules.firms import firm_ev_share
@@ -29,7 +29,7 @@ from model.rules.providers import choose_provider, members, routes
 from model.state import Status, World
 from model.streams import Streams, unit_at
 
-__all__ = ["firm_intents", "no_intents", "occasion_bound"]
+__all__ = ["firm_intents", "no_intents", "THINNING"]
 
 
 def no_intents(c: Compiled) -> Intents:
@@ -131,29 +131,23 @@ def _duty_pressure(c: Compiled, sm, firms: np.ndarray, staff: np.ndarray) -> np.
     return np.where(sm.complies[firms] & below, duty.duty_weight, 0.0)
 
 
-def _least_costs(world: World, c: Compiled, firms: np.ndarray, staff: np.ndarray) -> np.ndarray:
-    """(firms, options) the least each option can cost in utility: its shortest hours, one participant.
+def _least_option_costs(world: World, c: Compiled) -> tuple[np.ndarray, np.ndarray]:
+    """(net EUR, hours) per option, the least any participant can cost: its shortest hours.
 
-    Its net cost is at least what stacked instruments, each at its largest cover, leave of the
-    cheapest fee and of the release time, and it overruns the plan by at least that beyond what is
-    left; a participant takes at least the option's hours from the firm's week. So the bound stays
-    above every true probability.
+    The net cost is at least what stacked instruments, each at its largest cover, leave of the
+    cheapest fee and of the release time. With one participant, a firm's least utility cost of an
+    option follows (``_candidates``): so the bound stays above every true probability.
     """
-    sm, p = world.smes, world.providers
     tr, pop, rpl = c.cfg.training, c.cfg.population, c.cfg.pathway.rpl
     hours = np.array([*(k.hours for k in tr.courses), min(float(c.hours.min()), rpl.hours)])
     module_fee = float(c.fee.min())
     if rpl.enabled:
         module_fee = min(module_fee, rpl.fee_eur * c.cfg.fees.multiplier)
+    p = world.providers
     fees = np.array([*(k.cost_eur for k in tr.courses), module_fee * float(p.fee_mult.min(initial=1.0))])
     fee_share = float(np.prod([1.0 - i.impl.max_fee_cover(i) for i in c.instruments]))
     wage_share = float(np.prod([1.0 - i.wage_coverage for i in c.instruments]))  # stacked, at most all
-    net = fee_share * fees + wage_share * pop.wage_eur_per_hour * hours  # (options,)
-    plan = np.maximum(sm.employees[firms] * pop.training_budget_eur_per_employee * sm.plan_mult[firms], 1.0)
-    overrun = np.maximum(net[None, :] - np.maximum(sm.budget_left[firms], 0.0)[:, None], 0.0)
-    money = (tr.cost_weight * net[None, :] + tr.overrun_weight * overrun) / plan[:, None]
-    week = np.maximum(staff * pop.hours_per_year / 52.0, 1.0)
-    return money + tr.downtime_weight * hours[None, :] / week[:, None]
+    return fee_share * fees + wage_share * pop.wage_eur_per_hour * hours, hours
 
 
 def _coarse_table(world: World, c: Compiled, step: int, max_staff: int) -> np.ndarray:
@@ -198,19 +192,97 @@ def _staff_counts(firm_of_worker: np.ndarray, n_firms: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _draws_under(active: np.ndarray, staff: np.ndarray, key: np.uint64, table: np.ndarray):
-    """Active firms with staff whose keyed occasion draw falls under their staff's bound, and the draws."""
+def _candidates(firm_cols, course_cols, option_cols, scalars, table, key):
+    """Firms whose keyed occasion draw falls under their bound, and the draws (a compiled loop).
+
+    First the staff-only ``table``; then, for the few under it, each firm's own bound: every option
+    at its best value this week (EV share, trust, need, the duty's pressure) less the least it can
+    cost (``_least_option_costs``: one participant, money against the plan and what is left of it,
+    downtime). The same rule as ``_course_values``, ``_mc_value``, ``_duty_pressure`` and
+    ``occasion_probability``; only an upper bound, so decisions are those of no thinning.
+    """
+    active, staff, ev_mult, aware, trust, complies, trained, employees, plan_mult, left_eur = firm_cols
+    course_value, course_ev_weight = course_cols
+    net, hours = option_cols
+    (
+        ev_share,
+        mc_value,
+        trust_weight,
+        need_weight,
+        duty_share,
+        duty_weight,
+        plan_per_employee,
+        cost_weight,
+        overrun_weight,
+        downtime_weight,
+        hours_per_person_week,
+        rate,
+        elasticity,
+    ) = scalars
+    n_courses = course_value.size
     firms = np.empty(active.size, np.int64)
     draws = np.empty(active.size, np.float64)
     n = 0
     for f in range(active.size):
-        if active[f] and staff[f] > 0:
-            u = unit_at(key, f)
-            if u < table[staff[f]]:
-                firms[n] = f
-                draws[n] = u
-                n += 1
+        if not active[f] or staff[f] == 0:
+            continue
+        u = unit_at(key, f)
+        if u >= table[staff[f]]:
+            continue
+        ev = min(1.0, ev_share * np.float64(ev_mult[f]))
+        duty = 0.0
+        if duty_share > 0.0 and complies[f] and trained[f] < duty_share * staff[f]:
+            duty = duty_weight
+        plan = max(np.float64(employees[f]) * plan_per_employee * np.float64(plan_mult[f]), 1.0)
+        left = max(np.float64(left_eur[f]), 0.0)
+        week = max(staff[f] * hours_per_person_week, 1.0)
+        total = 0.0
+        for o in range(n_courses + 1):
+            if o < n_courses:
+                best = course_value[o] + course_ev_weight[o] * ev
+            else:
+                need = min(1.0, need_weight * ev)
+                if not aware[f] or need <= 0.0:
+                    continue
+                best = mc_value + trust_weight * (np.float64(trust[f]) - 0.5) + np.log(need)
+            money = (cost_weight * net[o] + overrun_weight * max(net[o] - left, 0.0)) / plan
+            total += np.exp(best + duty - money - downtime_weight * hours[o] / week)
+        hazard = rate * max(staff[f], 1) ** elasticity * total
+        bound = 1.0 - np.exp(-hazard * 7.0 / DAYS_PER_YEAR)
+        if u < bound * (1.0 + 1e-12):  # a hair above: rounding never puts a bound under its rule
+            firms[n] = f
+            draws[n] = u
+            n += 1
     return firms[:n], draws[:n]
+
+
+def _occasion_candidates(world: World, c: Compiled, s: Streams, step: int, staff: np.ndarray):
+    """(firms, draws) of the firms worth evaluating this week (without thinning: every firm with staff)."""
+    sm, tr, emp, pop = world.smes, c.cfg.training, c.cfg.employer, c.cfg.population
+    key = s.key("occasion", step)
+    if not THINNING:
+        firms = np.flatnonzero(sm.active & (staff > 0))
+        return firms, s.uniform("occasion", step, firms)
+    net, hours = _least_option_costs(world, c)
+    firm_cols = (
+        sm.active, staff, sm.ev_mult, sm.aware, sm.trust, sm.complies, sm.trained_year,
+        sm.employees, sm.plan_mult, sm.budget_left,
+    )  # fmt: skip
+    course_cols = (
+        np.array([k.value for k in tr.courses], dtype=np.float64),
+        np.array([k.ev_value_weight for k in tr.courses], dtype=np.float64),
+    )
+    scalars = (
+        float(c.ev_share(step)), float(emp.mc_value), float(emp.trust_weight), float(emp.need_weight),
+        float(tr.duty.duty_share), float(tr.duty.duty_weight), float(pop.training_budget_eur_per_employee),
+        float(tr.cost_weight), float(tr.overrun_weight), float(tr.downtime_weight),
+        float(pop.hours_per_year / 52.0), float(tr.occasion_rate_per_year), float(tr.staff_elasticity),
+    )  # fmt: skip
+    table = _coarse_table(world, c, step, int(staff.max()))
+    return _candidates(firm_cols, course_cols, (net, hours), scalars, table, key)
+
+
+THINNING = True  # tests switch it off to check that thinning changes no decision
 
 
 def occasion_bound(c: Compiled, staff: np.ndarray, best: np.ndarray) -> np.ndarray:
@@ -227,25 +299,17 @@ def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     staff = _staff_counts(w.firm, sm.n)
     if not staff.any():
         return no_intents(c)
-    # Two bounds: one by staff alone (a table) keeps the few firms worth the per-firm bound, which
-    # keeps those worth the full evaluation. Compiled: it runs over every worker and firm each week.
-    table = _coarse_table(world, c, step, int(staff.max()))
-    firms, u = _draws_under(sm.active, staff, s.key("occasion", step), table)
-    if len(firms) == 0:
-        return no_intents(c)
-    ev = firm_ev_share(c.ev_share(step), sm.ev_mult[firms])
-    need_max = np.minimum(1.0, emp.need_weight * ev)
-    best = np.full((len(firms), n_opt), -np.inf)
-    best[:, :-1] = _course_values(c, ev)
-    best[:, -1] = np.where(
-        sm.aware[firms], _mc_value(c, sm.trust[firms].astype(np.float64), need_max), -np.inf
-    )
-    best += _duty_pressure(c, sm, firms, staff[firms])[:, None]
-    bound = occasion_bound(c, staff[firms], best - _least_costs(world, c, firms, staff[firms]))
-    under = u < bound
-    cand, u, best, need_max = firms[under], u[under], best[under], need_max[under]
+    # Thinning: a keyed draw per firm, compared with a staff-only bound and then the firm's own;
+    # only the firms under both are evaluated in full (compiled: it runs over every firm each week).
+    cand, u = _occasion_candidates(world, c, s, step, staff)
     if len(cand) == 0:
         return no_intents(c)
+    ev = firm_ev_share(c.ev_share(step), sm.ev_mult[cand])
+    need_max = np.minimum(1.0, emp.need_weight * ev)
+    best = np.full((len(cand), n_opt), -np.inf)
+    best[:, :-1] = _course_values(c, ev)
+    best[:, -1] = np.where(sm.aware[cand], _mc_value(c, sm.trust[cand].astype(np.float64), need_max), -np.inf)
+    best += _duty_pressure(c, sm, cand, staff[cand])[:, None]
 
     mem, mem_pos = members(world, cand)
     cw, cc, cp = _course_rows(world, c, s, step, mem, mem_pos)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from model.compiled import compile_scenario
@@ -69,7 +68,7 @@ def test_thinning_changes_no_decision(funded, monkeypatch):
     c = compile_scenario(cfg)
     thinned = run_engine("vector", c, seed=21)
     monkeypatch.setattr(decisions, "enrolment_bound", lambda *a, **k: 1.0)
-    monkeypatch.setattr(occasions, "occasion_bound", lambda c, staff, best: np.ones(len(staff)))
+    monkeypatch.setattr(occasions, "THINNING", False)
     monkeypatch.setattr(awareness, "worker_bound", lambda c: 1.0)
     everyone = run_engine("vector", c, seed=21)
     assert len(thinned.events) > 100
