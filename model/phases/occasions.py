@@ -79,13 +79,11 @@ def _course_rows(world: World, c: Compiled, s: Streams, step: int, mem: np.ndarr
         return empty, empty, empty
     lead = np.zeros(len(mem), dtype=bool)
     lead[_first_per_group(pos, s.uniform("course.lead", step, mem))] = True
-    workers, courses, positions = [], [], []
-    for i, course in enumerate(c.cfg.training.courses):
-        joins = lead | (s.uniform(f"course.join.{course.id}", step, mem) < course.group_share)
-        workers.append(mem[joins])
-        courses.append(np.full(int(joins.sum()), i, dtype=np.int64))
-        positions.append(pos[joins])
-    return np.concatenate(workers), np.concatenate(courses), np.concatenate(positions)
+    catalogue = c.cfg.training.courses
+    share = np.array([k.group_share for k in catalogue])[:, None]
+    joins = lead | (s.uniforms(tuple(f"course.join.{k.id}" for k in catalogue), step, mem) < share)
+    course, member = np.nonzero(joins)  # course by course, members in order: as drawn one by one
+    return mem[member], course.astype(np.int64), pos[member]
 
 
 def _nominees(
