@@ -187,7 +187,8 @@ def needs_range(table_key: str, raw: Any) -> bool:
 
 
 # -- bounds from the schema -------------------------------------------------------------------------
-def _strip(t: Any) -> tuple[Any, list[Any]]:
+def _strip(t: Any, part: str | int | None = None) -> tuple[Any, list[Any]]:
+    """The type under Annotated and Optional; of a union of models, the one that has the field ``part``."""
     meta: list[Any] = []
     while True:
         origin = typing.get_origin(t)
@@ -198,7 +199,10 @@ def _strip(t: Any) -> tuple[Any, list[Any]]:
             t = base
         elif origin in (typing.Union, types.UnionType):
             args = [a for a in typing.get_args(t) if a is not type(None)]
-            t = args[0]
+            holders = [
+                a for a in args if isinstance(a, type) and issubclass(a, BaseModel) and part in a.model_fields
+            ]
+            t = holders[0] if holders else args[0]
         else:
             return t, meta
 
@@ -210,7 +214,7 @@ def field_bounds(leaf_key: str) -> tuple[bool, float, float]:
     t: Any = Scenario
     meta: list[Any] = []
     for part in split_key(leaf_key):
-        t, more = _strip(t)
+        t, more = _strip(t, part)
         meta = more
         if isinstance(t, type) and issubclass(t, BaseModel) and isinstance(part, str):
             f = t.model_fields[part]

@@ -126,6 +126,12 @@ def test_slide_images(report, tmp_path):
         assert data.startswith(b"\x89PNG") if p.suffix == ".png" else b"<svg" in data[:400]
 
 
+def _euros(text: str) -> float:
+    """A card's figure as a number: ``12,345``, ``1.20 M`` or ``56.0``."""
+    text = text.replace(",", "").strip()
+    return float(text[:-2]) * 1e6 if text.endswith(" M") else float(text)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -193,26 +199,26 @@ def test_dashboard_lever_moves_a_kpi(browser, dashboard):
     assert bars == 8  # four stages, baseline and scenario
     for chart in charts[:4]:  # baseline and scenario lines with a point per week
         assert len(chart["lines"]) == 2 and min(chart["lines"]) >= 50 and chart["drawn"] == 2, chart
-    women = page.locator("#kpi-women_share")
-    before_value = page.inner_text("#kpi-women_share-value")
-    before_base = women.locator(".kpi-base").inner_text()
-    assert before_value.endswith("%") and before_base.startswith("baseline")
+    spend = page.locator("#kpi-public_spend_eur")
+    before_value = page.inner_text("#kpi-public_spend_eur-value")
+    before_base = spend.locator(".kpi-base").inner_text()
+    assert before_base.startswith("baseline")
 
-    # the participant raises outreach to women to the maximum (keyboard on the slider handle)
-    page.locator("#women [role=slider]").focus()
+    # the participant raises module fees to the maximum (keyboard on the slider handle); the pilot's
+    # own budget pays the fees, so public spend rises
+    page.locator("#fees [role=slider]").focus()
     page.keyboard.press("End")
     page.wait_for_selector("#status.running", timeout=WAIT)  # progress is shown while it runs
     assert "Running replication" in page.inner_text("#status")
     page.wait_for_selector("#status.done", timeout=WAIT)
     page.wait_for_function(
-        "v => document.querySelector('#kpi-women_share-value').innerText !== v",
+        "v => document.querySelector('#kpi-public_spend_eur-value').innerText !== v",
         arg=before_value,
         timeout=WAIT,
     )
-    after_value = page.inner_text("#kpi-women_share-value")
-    assert after_value != before_value
-    assert women.locator(".kpi-base").inner_text() == before_base  # the baseline is pinned
-    assert float(after_value.rstrip(" %")) > float(before_value.rstrip(" %"))
+    after_value = page.inner_text("#kpi-public_spend_eur-value")
+    assert spend.locator(".kpi-base").inner_text() == before_base  # the baseline is pinned
+    assert _euros(after_value) > _euros(before_value)
     assert external == [], f"the dashboard fetched from the network: {external[:3]}"
     if SHOTS:
         page.wait_for_timeout(800)

@@ -279,7 +279,11 @@ def test_ema_feature_scoring_and_prim_inspect_run_on_an_mcsim_model(tmp_path, ca
     spec = load_spec(
         write_spec(
             tmp_path,
-            set={"population.workers": 300, "horizon_weeks": 39},
+            set={
+                "population.workers": 300,
+                "horizon_weeks": 39,
+                "funding.instruments[0].trigger": "enrolment",
+            },
             replications=1,
             deadweight=False,
             levers={"funding.instruments[0].eligibility": {"name": "eligibility", "values": RULES}},

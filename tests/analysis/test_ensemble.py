@@ -213,7 +213,7 @@ def test_levers_and_set_values_inside_a_table_are_never_overwritten(tmp_path):
     assert cfg.providers[1].seats == 30  # the lever
     assert cfg.providers[2].seats == 2 * base.config.providers[2].seats  # the assumption around it
     # one share set on the command line: the shares are tempered together, so none is
-    pinned = load_scenario(FI, ["population.size_shares.1-5=0.72"])
+    pinned = load_scenario(FI, ["population.size_shares.1-5=0.855"])
     assert not _member_overrides(pinned, {"population.size_shares": 1.5})
 
 

@@ -22,7 +22,7 @@ def test_calibrated_baseline_reproduces_its_targets(country):
     over = [f"start_date={SETTINGS[country]}", "horizon_weeks=52", "population.workers=12000"]
     loaded = load_scenario(REPO / "scenarios" / country / "baseline.yaml", over)
     compiled = compile_scenario(loaded.config)
-    targets = validate_targets(
+    targets, _ = validate_targets(
         read_targets(REPO / "data" / "targets" / f"{country}_firm_training.csv"), compiled, 52
     )
     keys = [t.key for t in targets]

@@ -69,7 +69,17 @@ def test_budget_exhaustion_is_reported(funded):
     ).config
     row = simulate(tight, 1, "vector", deadweight=False).funders[0]
     assert np.isfinite(row["first_refusal_week"])
-    assert row["budget_utilisation"] > 0.8
+    # Most of the money is paid out; what is left is less than the courses and fees still asked for
+    # (a firm's course for several staff can cost a few thousand euros).
+    assert row["budget_utilisation"] > 0.7
+    ample = funded(
+        "budget",
+        overrides=[
+            "funding.instruments[0].budget_eur_per_year=50000000",
+            "funding.instruments[0].eligibility=True",
+        ],
+    ).config
+    assert np.isnan(simulate(ample, 1, "vector", deadweight=False).funders[0]["first_refusal_week"])
 
 
 def test_deadweight_small_when_few_enrol_without_funding(funded):
