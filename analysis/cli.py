@@ -101,6 +101,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     add_execution(p)
     p.add_argument("--events", action="store_true", help="also write the event log (events.parquet)")
     p.add_argument(
+        "--indicators",
+        action="store_true",
+        help="also write indicators.csv: statistics-shaped indicators per calendar year and group "
+        "(firm and employee training rates by size, gender and age, ...), computed in each run's worker",
+    )
+    p.add_argument(
         "--no-deadweight",
         action="store_true",
         help="skip the counterfactual runs that measure deadweight (halves the cost)",
@@ -222,6 +228,7 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
         engine=args.engine,
         deadweight=not args.no_deadweight,
         keep_events=args.events,
+        indicators=getattr(args, "indicators", False),
     )
     total = len(loaded) * args.reps
     with runner:
@@ -230,7 +237,11 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
             exp.run(runner, on_done=lambda _: bar.update())
         seconds = time.perf_counter() - t0
         ens = _run_ensemble(args, exp, runner, targets) if ensemble else None
-    sections = {"ensemble": ens.describe()} if ens is not None else None
+    sections = {"ensemble": ens.describe()} if ens is not None else {}
+    if exp.indicators:
+        from analysis.indicator_table import TABLE_INDICATORS
+
+        sections["indicators"] = {"table": "indicators.csv", "indicators": list(TABLE_INDICATORS)}
     meta = experiment_manifest(
         exp,
         args.command,
@@ -391,6 +402,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         events=False,
         no_deadweight=not meta.get("deadweight", True),
+        indicators="indicators" in meta,
         explain=False,
         resolved_targets=targets_from_meta(meta),
     )

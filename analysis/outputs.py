@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis.experiment import Experiment
 from analysis.manifest import manifest, scenario_entry, write_manifest
-from analysis.summary import differences, interval, summarise, summarise_funnel
+from analysis.summary import differences, interval, summarise, summarise_funnel, summarise_indicators
 from analysis.targets import summarise_time_to_target, targets_from_meta, time_to_target
 from model.funders import FUNDER_METRICS
 
@@ -148,11 +148,21 @@ def _write_funders(exp: Experiment, staging: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _write_indicators(exp: Experiment, staging: Path) -> dict[str, pd.DataFrame]:
+    """indicators.csv (every run's table) and indicators_summary.csv (mean and 95 % interval over reps)."""
+    table = pd.concat([r.indicator_table() for r in exp.results], ignore_index=True)
+    summary = summarise_indicators(table)
+    table.to_csv(staging / "indicators.csv", index=False)
+    summary.to_csv(staging / "indicators_summary.csv", index=False)
+    return {"indicators": table, "indicators_summary": summary}
+
+
 def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Write every result table of a run or comparison into the staging folder.
 
     kpis.csv/.parquet, runs.csv, summary.csv, funnel.csv, time_to_target.csv, differences.csv (2+
-    scenarios), the funders' tables, manifest.json and, if kept, the events.
+    scenarios), the funders' tables, manifest.json and, if asked for, indicators.csv with
+    indicators_summary.csv and the events.
     """
     kpis = pd.concat([r.kpis() for r in exp.results], ignore_index=True)
     whole = pd.concat([r.whole() for r in exp.results], ignore_index=True)
@@ -173,6 +183,8 @@ def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[
         diff.to_csv(staging / "differences.csv", index=False)
         tables["differences"] = diff
     tables |= _write_funders(exp, staging)
+    if exp.indicators:
+        tables |= _write_indicators(exp, staging)
     if exp.keep_events:
         frames = []
         for r in exp.results:

@@ -3,6 +3,10 @@
 Why t-intervals of the mean plus the 2.5–97.5 % spread: the interval says how well the replications
 pin down the expected value; the spread says how much one run varies. Both come from chance alone
 (fixed parameters), which the report says in words.
+
+Why one test of a "detectable difference": a workshop scenario that cannot be told from its
+baseline must be flagged before the room sees it, and the bundled workshop sets are tested for it;
+both use :func:`detectable`, so the report and the test cannot disagree.
 """
 
 from __future__ import annotations
@@ -13,7 +17,36 @@ from scipy import stats
 
 from model.kpis import FUNNEL, KPIS
 
-__all__ = ["summarise", "differences", "interval", "summarise_funnel"]
+__all__ = [
+    "PILOT_KPIS",
+    "FUNDER_KPIS",
+    "summarise",
+    "differences",
+    "detectable",
+    "interval",
+    "summarise_funnel",
+    "summarise_indicators",
+]
+
+#: The pilot's KPIs (report L692–700): what a workshop scenario is judged on.
+PILOT_KPIS = (
+    "women_share",
+    "employer_acceptance_rate",
+    "verification_success_rate",
+    "moderation_cycle_days",
+    "enrolment_to_credential_days",
+    "enrolments_cum",
+    "stakeholders_involved",
+)
+
+#: The funders' whole-run figures (all instruments together).
+FUNDER_KPIS = (
+    "public_spend_eur",
+    "other_training_spend_eur",
+    "spend_per_credential_eur",
+    "budget_utilisation",
+    "deadweight_share",
+)
 
 _KIND = {k.name: k for k in KPIS}
 
@@ -81,6 +114,45 @@ def differences(whole: pd.DataFrame, baseline: str) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def detectable(diff: pd.DataFrame, kpis: tuple[str, ...] = PILOT_KPIS + FUNDER_KPIS) -> pd.Series:
+    """Per scenario of a ``differences`` table: does it differ from the baseline beyond chance?
+
+    True when the paired 95 % interval of at least one of ``kpis`` (default: the pilot KPIs and
+    the funders' figures) excludes 0. An interval that cannot be computed (one replication, a KPI
+    undefined in a run) shows nothing.
+    """
+    d = diff[diff["kpi"].isin(kpis)]
+    excludes = (d["lo"] > 0) | (d["hi"] < 0)
+    scenarios = list(dict.fromkeys(diff["scenario"]))
+    return excludes.groupby(d["scenario"], sort=False).any().reindex(scenarios, fill_value=False)
+
+
+def summarise_indicators(table: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario, indicator, year and group of ``indicators.csv``: mean and 95 % interval over reps.
+
+    ``numerator`` and ``denominator`` are their means over the replications (real-scale counts).
+    """
+    keys = ["scenario", "indicator", "country", "year", "group"]
+    rows = []
+    for key, grp in table.groupby(keys, sort=False, dropna=False):
+        mean, lo, hi, n = interval(grp["value"].to_numpy(float))
+        num, den = (grp[c].to_numpy(float) for c in ("numerator", "denominator"))
+        rows.append(
+            dict(zip(keys, key, strict=True))
+            | {
+                "n": n,
+                "mean": mean,
+                "lo": lo,
+                "hi": hi,
+                "numerator": float(np.nanmean(num)) if np.isfinite(num).any() else np.nan,
+                "denominator": float(np.nanmean(den)) if np.isfinite(den).any() else np.nan,
+            }
+        )
+    out = pd.DataFrame(rows, columns=[*keys, "n", "mean", "lo", "hi", "numerator", "denominator"])
+    out["year"] = out["year"].astype("Int64")
+    return out
 
 
 def summarise_funnel(whole: pd.DataFrame) -> pd.DataFrame:
