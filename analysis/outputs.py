@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.decomposition import decomposition_table
 from analysis.experiment import Experiment
 from analysis.manifest import manifest, scenario_entry, write_manifest
 from analysis.summary import differences, interval, summarise, summarise_funnel, summarise_indicators
@@ -161,8 +162,9 @@ def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[
     """Write every result table of a run or comparison into the staging folder.
 
     kpis.csv/.parquet, runs.csv, summary.csv, funnel.csv, time_to_target.csv, differences.csv (2+
-    scenarios), the funders' tables, manifest.json and, if asked for, indicators.csv with
-    indicators_summary.csv and the events.
+    scenarios), decomposition.csv (a workshop set that names a package and its variants), the
+    funders' tables, manifest.json and, if asked for, indicators.csv with indicators_summary.csv and
+    the events.
     """
     kpis = pd.concat([r.kpis() for r in exp.results], ignore_index=True)
     whole = pd.concat([r.whole() for r in exp.results], ignore_index=True)
@@ -182,6 +184,9 @@ def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[
         diff = differences(whole, exp.results[0].label)
         diff.to_csv(staging / "differences.csv", index=False)
         tables["differences"] = diff
+    if meta.get("decomposition"):
+        tables["decomposition"] = decomposition_table(kpis, meta["decomposition"])
+        tables["decomposition"].to_csv(staging / "decomposition.csv", index=False)
     tables |= _write_funders(exp, staging)
     if exp.indicators:
         tables |= _write_indicators(exp, staging)

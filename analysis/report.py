@@ -41,6 +41,7 @@ from analysis.cards import (
     status,
 )
 from analysis.numbers import NA, format_interval, format_kpi, format_number, is_share
+from analysis.summary import HEADLINE
 from analysis.targets import TARGETS, Target, targets_from_meta
 from model.kpis import FUNNEL, KPI, KPIS
 from model.params import LoadedScenario
@@ -67,16 +68,6 @@ __all__ = [
 
 _KPI = {k.name: k for k in KPIS}
 
-
-#: The KPIs on slides and dashboard cards, in this order.
-HEADLINE = (
-    "women_share",
-    "employer_acceptance_rate",
-    "credentials_issued",
-    "enrolment_to_credential_days",
-    "moderation_cycle_days",
-    "spend_per_credential_eur",
-)
 
 #: Plain-language titles for a non-modeller; KPIs added later fall back to their description.
 _TITLES = {
@@ -1096,7 +1087,7 @@ def workshop_title(paths: Sequence[str | Path]) -> str | None:
         ws = read_workshop(resolve_scenario(paths[0]))
     except (WorkshopError, ScenarioError):
         return None
-    return ws[0] if ws else None
+    return ws.title if ws else None
 
 
 def report_from_dir(out_dir: Path, title: str | None = None) -> Path:

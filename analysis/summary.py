@@ -18,6 +18,7 @@ from scipy import stats
 from model.kpis import FUNNEL, KPIS
 
 __all__ = [
+    "HEADLINE",
     "PILOT_KPIS",
     "FUNDER_KPIS",
     "summarise",
@@ -26,7 +27,21 @@ __all__ = [
     "interval",
     "summarise_funnel",
     "summarise_indicators",
+    "ranking",
+    "ranking_by_choice",
+    "CHOICE_RANKING_COLUMNS",
 ]
+
+#: The KPIs on slides and dashboard cards, in this order, and whose ranking of scenarios is checked
+#: under each structural choice.
+HEADLINE = (
+    "women_share",
+    "employer_acceptance_rate",
+    "credentials_issued",
+    "enrolment_to_credential_days",
+    "moderation_cycle_days",
+    "spend_per_credential_eur",
+)
 
 #: The pilot's KPIs (report L692–700): what a workshop scenario is judged on.
 PILOT_KPIS = (
@@ -174,3 +189,60 @@ def summarise_funnel(whole: pd.DataFrame) -> pd.DataFrame:
             rows.append(row | {"share_of_previous": share})
             previous = people
     return pd.DataFrame(rows)
+
+
+def ranking(means: pd.Series, kpi: str) -> str:
+    """Scenarios from best to worst on a KPI by its direction, e.g. ``b > a = c (n/a: d)``.
+
+    Equal means are ties, written ``=`` in the order given; scenarios where the KPI is undefined
+    (no moderation, so no cycle time) are listed apart.
+    """
+    defined = means.dropna().sort_values(ascending=_KIND[kpi].direction == "min", kind="stable")
+    text, previous = "", None
+    for label, value in defined.items():
+        text += (" = " if value == previous else " > " if text else "") + str(label)
+        previous = value
+    undefined = ", ".join(str(label) for label in means.index if label not in defined.index)
+    if not undefined:
+        return text
+    return f"{text} (n/a: {undefined})" if text else f"n/a: {undefined}"
+
+
+#: The columns of ``ranking_by_choice``.
+CHOICE_RANKING_COLUMNS = ["key", "kpi", "choice", "rows", "ranking", "holds"]
+
+
+def ranking_by_choice(
+    table: pd.DataFrame, key: str, kpis: tuple[str, ...] = HEADLINE, labels: list[str] | None = None
+) -> pd.DataFrame:
+    """Does the ranking of scenarios on each KPI hold under every choice of a structural assumption?
+
+    Args:
+        table: One row per run or ensemble member: ``scenario``, the choice column ``key`` and the
+            whole-run KPIs.
+        key: The dotted key of the choice, e.g. ``employer.trust_rule``.
+        kpis: The KPIs ranked (those kept for information are skipped).
+        labels: Scenario order for ties; default their order in ``table``.
+
+    Returns:
+        One row per KPI and choice: ``key``, ``kpi``, ``choice``, ``rows`` (runs or members under
+        it), ``ranking`` (scenarios best first by their mean, ``ranking``), and ``holds``: the same
+        order under every choice of the KPI.
+    """
+    labels = labels or list(dict.fromkeys(table["scenario"]))
+    choices = list(dict.fromkeys(table[key]))
+    rows = []
+    for kpi in kpis:
+        if _KIND[kpi].direction == "info" or kpi not in table.columns:
+            continue
+        orders = {}
+        for choice in choices:
+            mine = table[table[key] == choice]
+            means = mine.groupby("scenario", sort=False)[kpi].mean().reindex(labels)
+            orders[choice] = (ranking(means, kpi), int(mine["scenario"].value_counts().min()))
+        holds = len({order for order, _ in orders.values()}) == 1
+        for choice, (order, n) in orders.items():
+            rows.append(
+                {"key": key, "kpi": kpi, "choice": choice, "rows": n, "ranking": order, "holds": holds}
+            )
+    return pd.DataFrame(rows, columns=CHOICE_RANKING_COLUMNS)
