@@ -72,8 +72,9 @@ def decompose(values: pd.DataFrame, baseline: str, package: str, variants: Seque
     Returns:
         Per kpi, year and part (each variant, ``together``, ``package``): the mean gain over paired
         replications with its 95 % interval (``gain``, ``lo``, ``hi``, ``n``), and ``share``, the
-        part's mean gain ÷ the package's mean gain (NaN when the package's gain is 0 or undefined).
-        A replication enters only where every scenario's value is defined.
+        part's mean gain ÷ the package's mean gain: NaN unless the package's interval excludes 0
+        (a share of a gain that chance could have made is no share). A replication enters only
+        where every scenario's value is defined.
     """
     wide = values.pivot_table(
         index=["kpi", "year", "rep"], columns="scenario", values="value", aggfunc="first", dropna=False
@@ -90,10 +91,11 @@ def decompose(values: pd.DataFrame, baseline: str, package: str, variants: Seque
         whole = g[package].to_numpy(float) - base
         gains[TOGETHER] = whole - np.sum([gains[v] for v in variants], axis=0)
         gains[PACKAGE] = whole
-        total = float(whole.mean()) if len(whole) else np.nan
+        total, low, high, _ = interval(whole)
+        real = low > 0 or high < 0  # False with NaN bounds
         for part, gain in gains.items():
             mean, lo, hi, n = interval(gain)
-            share = mean / total if np.isfinite(total) and total != 0 else np.nan
+            share = mean / total if real else np.nan
             rows.append(
                 {"kpi": kpi, "year": int(year), "part": part, "n": n, "gain": mean, "lo": lo, "hi": hi}
                 | {"share": share}
