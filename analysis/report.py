@@ -80,7 +80,7 @@ _TITLES = {
     "verification_success_rate": "Credential authenticity checks that succeed",
     "enrolments": "Enrolments",
     "enrolments_cum": "Enrolments since the start",
-    "women_share": "Women's share of learners (distinct people, L698)",
+    "women_share": "Women's share of learners (distinct people)",
     "women_enrolment_share": "Women's share of enrolments (a learner enrolling twice counts twice)",
     "women_workforce_share": "Women's share of the workforce",
     "enrolment_to_credential_days": "Days from enrolment to credential",
