@@ -76,9 +76,7 @@ def decompose(values: pd.DataFrame, baseline: str, package: str, variants: Seque
         (a share of a gain that chance could have made is no share). A replication enters only
         where every scenario's value is defined.
     """
-    wide = values.pivot_table(
-        index=["kpi", "year", "rep"], columns="scenario", values="value", aggfunc="first", dropna=False
-    )
+    wide = values.set_index(["kpi", "year", "rep", "scenario"])["value"].unstack("scenario")
     needed = [baseline, package, *variants]
     missing = [s for s in needed if s not in wide.columns]
     if missing:
