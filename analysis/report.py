@@ -41,7 +41,7 @@ from analysis.cards import (
     status,
 )
 from analysis.decomposition import PACKAGE, TOGETHER
-from analysis.numbers import NA, format_interval, format_kpi, format_number, is_share
+from analysis.numbers import NA, format_estimate, format_interval, format_kpi, format_number, is_share
 from analysis.summary import FUNDER_KPIS, HEADLINE, PILOT_KPIS, detectable
 from analysis.targets import TARGETS, Target, targets_from_meta
 from model.kpis import FUNNEL, KPI, KPIS
@@ -560,6 +560,9 @@ def _rules_html(tables: Mapping[str, pd.DataFrame]) -> str:
             '<table class="rule-ranking"><tr><th>KPI</th><th>assumption</th><th>ranking</th>'
             f"<th>scenarios, best first, under each choice</th></tr>{''.join(rows)}</table>"
         )
+    summary = tables.get("rules_summary")
+    if summary is not None and not summary.empty:
+        parts.append(_rules_summary_html(summary))
     return (
         "<p class='note'>How employers come to trust micro-credentials is a structural assumption: "
         "<code>learning</code> (firms learn from holders' work, their own checks and peers) or "
@@ -569,6 +572,30 @@ def _rules_html(tables: Mapping[str, pd.DataFrame]) -> str:
         "Scenarios with equal means are tied (=); n/a: the KPI is not defined in that scenario. With few "
         "runs or worlds per choice, a change between scenarios whose paired difference is within chance "
         "may be noise: read it together with the differences above.</p>" + "".join(parts)
+    )
+
+
+def _rules_summary_html(summary: pd.DataFrame) -> str:
+    """The pilot KPIs of every scenario under each rule (mean and 95 % interval over the runs)."""
+    labels = _labels(summary)
+    rules = list(dict.fromkeys(summary["rule"]))
+    head = "".join(f"<th>{_esc(lb)}</th>" for lb in labels)
+    rows = []
+    by = summary.set_index(["kpi", "scenario", "rule"])[["mean", "lo", "hi"]]
+    for name in [*PILOT_KPIS, *[h for h in HEADLINE if h not in PILOT_KPIS]]:
+        cells = []
+        for label in labels:
+            lines = [
+                f"<code>{_esc(rule)}</code> {format_estimate(*by.loc[(name, label, rule)], name)}"
+                for rule in rules
+                if (name, label, rule) in by.index
+            ]
+            cells.append(f"<td class='num'>{'<br>'.join(lines)}</td>")
+        rows.append(f"<tr><td>{_esc(kpi_title(name))}</td>{''.join(cells)}</tr>")
+    return (
+        "<h3>Pilot KPIs under each rule</h3><p class='note'>Mean over the replications with the 95 % "
+        "interval, the same seeds under each rule (rules_summary.csv).</p>"
+        f'<table id="rules-summary"><tr><th>KPI</th>{head}</tr>{"".join(rows)}</table>'
     )
 
 

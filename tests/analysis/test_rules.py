@@ -110,7 +110,7 @@ def test_both_rules_runs_the_comparison_again_under_the_other_rule_on_the_same_s
     meta = json.loads((out / "manifest.json").read_text())
     assert meta["both_rules"] == {"key": RULE, "rules": ["learning", "signals"]}
     page = (out / "report.html").read_text()
-    assert 'id="rules"' in page and "under each rule, same seeds" in page
+    assert 'id="rules"' in page and "under each rule, same seeds" in page and 'id="rules-summary"' in page
 
 
 def test_both_rules_refuses_scenarios_that_use_different_rules(tmp_path, capsys):
