@@ -660,9 +660,10 @@ def _ensemble_html(tables: Mapping[str, pd.DataFrame]) -> str:
         )
     return (
         "<p class='note'>Each plausible world samples every ranged assumption (a whole table, such as firm "
-        "size shares or provider seats, as one factor or tempering exponent) and draws each structural choice "
-        "(such as the employer rule), each choice in as many worlds as the others; all scenarios run in the "
-        "same worlds with the same seeds. These bands include what we do not know, not just chance.</p>"
+        "size shares or provider seats, as one factor or tempering exponent) and draws each structural "
+        "choice (such as the employer rule), each choice in as many worlds as the others; all scenarios "
+        "run in the same worlds with the same seeds. These bands include what we do not know, not just "
+        "chance.</p>"
         f"<table><tr><th>scenario</th><th>target</th><th>plausible worlds meeting it</th></tr>{rows}</table>"
         "<h3>Bands over plausible worlds (5 %, median, 95 %)</h3>"
         f"<table><tr><th>scenario</th><th>KPI</th><th>5 %</th><th>median</th><th>95 %</th></tr>{band_rows}"
