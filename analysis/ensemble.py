@@ -44,7 +44,7 @@ __all__ = ["Uncertainty", "uncertainties", "Ensemble"]
 
 @dataclass(frozen=True)
 class Uncertainty:
-    """One sampled assumption: a scalar within its range, or one number standing for a table.
+    """One sampled assumption: a scalar within its range, one number standing for a table, or a rule.
 
     ``kind`` is ``value`` (the scalar itself), ``factor`` (multiplies a table's magnitudes),
     ``exponent`` (tempers a share table; for these two ``nominal`` is 1, the table as written) or
