@@ -358,11 +358,10 @@ def difference_figure(diff: pd.DataFrame, name: str) -> go.Figure:
 
 def funders_figure(summary: pd.DataFrame) -> go.Figure:
     """The funders' figures per scenario (whole-run KPIs, all instruments) with 95 % intervals."""
-    names = [k for k in FUNDER_KPIS if k in set(summary["kpi"])]
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[kpi_title(k) for k in names])
+    fig = make_subplots(rows=1, cols=len(FUNDER_KPIS), subplot_titles=[kpi_title(k) for k in FUNDER_KPIS])
     _layout(fig, "Funders' figures per scenario (whole run, all instruments)", "", "", height=440)
     labels = _labels(summary)
-    for col, name in enumerate(names, start=1):
+    for col, name in enumerate(FUNDER_KPIS, start=1):
         s = summary[summary["kpi"] == name].set_index("scenario").reindex(labels)
         scale = _scale(name)
         fig.add_trace(
