@@ -7,7 +7,7 @@ CANDIDATES := python3.13 python3.12 $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/
 PYTHON ?= $(shell for p in $(CANDIDATES); do \
   if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then command -v $$p || echo $$p; break; fi; done)
 
-.PHONY: demo test lint venv clean browser calibrate wheel-check
+.PHONY: demo test test-long lint venv clean browser calibrate wheel-check
 
 $(VENV)/.installed-%: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "mcsim needs Python >= 3.12 and none was found (tried: $(CANDIDATES)). Install one, or run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)" >&2; exit 1; fi
@@ -24,6 +24,11 @@ demo: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev browser wheel-check
 	$(VENV)/bin/python -m pytest -q
+
+# Checks longer than the whole suite (every scenario of every bundled workshop set differs from its
+# baseline at 10 replications: 11-17 minutes on 2 cores). Not part of `make test`.
+test-long: $(VENV)/.installed-dev
+	$(VENV)/bin/python -m pytest -q -m long
 
 # Build the wheel, install it in a fresh venv and run mcsim demo, validate, explain and dashboard from a
 # folder outside the checkout (about half a minute): the bundled scenarios must travel with the package.

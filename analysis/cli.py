@@ -66,6 +66,7 @@ _USER_ERRORS = (
     ("analysis.sweep", "SweepError"),
     ("analysis.calibration.errors", "StudyError"),
     ("analysis.execution.executors", "ExecutionError"),
+    ("analysis.rules", "RuleError"),
 )
 
 
@@ -101,6 +102,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     add_execution(p)
     p.add_argument("--events", action="store_true", help="also write the event log (events.parquet)")
     p.add_argument(
+        "--indicators",
+        action="store_true",
+        help="also write indicators.csv: statistics-shaped indicators per calendar year and group "
+        "(firm and employee training rates by size, gender and age, ...), computed in each run's worker",
+    )
+    p.add_argument(
         "--no-deadweight",
         action="store_true",
         help="skip the counterfactual runs that measure deadweight (halves the cost)",
@@ -115,6 +122,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--ensemble-reps", type=int, default=2, metavar="R", help="seeds per ensemble member (default 2)"
+    )
+    p.add_argument(
+        "--both-rules",
+        action="store_true",
+        help="also run every scenario under the other employer.trust_rule (same seeds) and check whether "
+        "the ranking of the scenarios on each headline KPI holds (rule_ranking.csv, and the report)",
     )
     p.add_argument(
         "--target",
@@ -211,6 +224,10 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
     if ensemble and ensemble < 2:
         raise UsageError("--ensemble needs at least 2 members")
     loaded = _load_all(paths, args.overrides)
+    if getattr(args, "both_rules", False):
+        from analysis.rules import other_rules
+
+        other_rules(loaded)  # the scenarios must share one rule: say so before any run
     if args.explain:
         for ls in loaded:
             print(_explain_table(ls))
@@ -222,6 +239,7 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
         engine=args.engine,
         deadweight=not args.no_deadweight,
         keep_events=args.events,
+        indicators=getattr(args, "indicators", False),
     )
     total = len(loaded) * args.reps
     with runner:
@@ -229,8 +247,20 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
         with tqdm(total=total, desc="runs", unit="run", file=sys.stderr, disable=None) as bar:
             exp.run(runner, on_done=lambda _: bar.update())
         seconds = time.perf_counter() - t0
+        rules = _run_other_rules(args, exp, runner) if getattr(args, "both_rules", False) else None
         ens = _run_ensemble(args, exp, runner, targets) if ensemble else None
-    sections = {"ensemble": ens.describe()} if ens is not None else None
+    sections = {"ensemble": ens.describe()} if ens is not None else {}
+    if rules is not None:
+        from analysis.rules import RULE_KEY
+
+        sections["both_rules"] = {"key": RULE_KEY, "rules": list(dict.fromkeys(rules[RULE_KEY]))}
+    decomposition = _decomposition_labels(paths, exp)
+    if decomposition:
+        sections["decomposition"] = decomposition
+    if exp.indicators:
+        from analysis.indicator_table import TABLE_INDICATORS
+
+        sections["indicators"] = {"table": "indicators.csv", "indicators": list(TABLE_INDICATORS)}
     meta = experiment_manifest(
         exp,
         args.command,
@@ -242,6 +272,8 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
         getattr(args, "argv", None),
     )
     tables = write_results(exp, staging, meta)
+    if rules is not None:
+        tables |= _write_rules(rules, staging)
     if ens is not None:
         tables |= _write_ensemble(ens, staging)
     finish_out(staging, args.out)
@@ -251,6 +283,55 @@ def _execute(args: argparse.Namespace, paths: list[str]) -> Path:
     print(f"\n{total} runs ({engines} engine) in {seconds:.1f} s in {runner}. Results: {args.out.resolve()}")
     _workshop_outputs(args, exp, tables, meta, paths)
     return args.out
+
+
+def _decomposition_labels(paths: list[str], exp: Experiment) -> dict[str, object] | None:
+    """The labels of a workshop set's baseline, package and variants, when the set names them."""
+    from analysis.workshop import read_workshop
+    from model.bundled import resolve_scenario
+
+    ws = read_workshop(resolve_scenario(paths[0])) if len(paths) == 1 else None
+    if ws is None or ws.decomposition is None:
+        return None
+    label = {p: r.label for p, r in zip(ws.paths, exp.results, strict=True)}
+    d = ws.decomposition
+    return {
+        "baseline": exp.results[0].label,
+        "package": label[d.package],
+        "variants": [label[v] for v in d.variants],
+    }
+
+
+def _run_other_rules(args: argparse.Namespace, exp: Experiment, runner: Runner) -> pd.DataFrame:
+    """The comparison again under each other employer rule, on the same seeds (``--both-rules``)."""
+    from tqdm import tqdm
+
+    from analysis.rules import other_rules, run_other_rules
+
+    total = len(exp.results) * exp.reps * len(other_rules([r.loaded for r in exp.results]))
+    with tqdm(total=total, desc="other rule", unit="run", file=sys.stderr, disable=None) as bar:
+        return run_other_rules(exp, args.overrides, runner, on_done=lambda _: bar.update())
+
+
+def _write_rules(runs: pd.DataFrame, staging: Path) -> dict[str, pd.DataFrame]:
+    """Write the runs under each rule, their summary and the ranking check; say what it found."""
+    from analysis.rules import rule_tables
+
+    tables = rule_tables(runs)
+    for name, table in tables.items():
+        table.to_csv(staging / f"{name}.csv", index=False)
+    _print_rule_check(tables["rule_ranking"], "under each employer.trust_rule, same seeds")
+    return tables
+
+
+def _print_rule_check(ranking: pd.DataFrame, how: str) -> None:
+    """One line per headline KPI: does the ranking of the scenarios hold under every choice?"""
+    if ranking.empty:
+        return
+    print(f"\nRanking of the scenarios {how}:")
+    for (key, kpi), grp in ranking.groupby(["key", "kpi"], sort=False):
+        orders = "; ".join(f"{key}={r.choice}: {r.ranking}" for r in grp.itertuples())
+        print(f"  {kpi}: {'holds' if grp['holds'].iloc[0] else 'changes'} ({orders})")
 
 
 def _run_ensemble(
@@ -281,10 +362,12 @@ def _write_ensemble(ens: Ensemble, staging: Path) -> dict:
     from analysis.numbers import format_number
 
     tables = ens.write(staging)
-    n_tables = sum(u.kind != "value" for u in ens.uncertainties)
+    n_tables = sum(u.kind in ("factor", "exponent") for u in ens.uncertainties)
+    choices = ens.choice_keys()
     print(
         f"\nEnsemble: {ens.members} plausible worlds x {ens.reps} seeds over "
-        f"{ens.design.shape[1]} assumption ranges ({n_tables} of them whole tables; "
+        f"{ens.design.shape[1] - len(choices)} assumption ranges ({n_tables} of them whole tables) and "
+        f"{len(choices)} structural choices ({', '.join(choices) or 'none'}; "
         f"{len(ens.fixed)} values with nothing to sample held, see ensemble_fixed_assumptions.txt), "
         f"{ens.seconds:.1f} s"
     )
@@ -293,6 +376,7 @@ def _write_ensemble(ens: Ensemble, staging: Path) -> dict:
             f"  {row['scenario']}: {row['kpi']} {row['target']} in "
             f"{format_number(row['share_of_worlds_met'], share=True)} of plausible worlds"
         )
+    _print_rule_check(tables["ensemble_choice_ranking"], "within the plausible worlds of each choice")
     return tables
 
 
@@ -391,6 +475,8 @@ def cmd_rerun(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         events=False,
         no_deadweight=not meta.get("deadweight", True),
+        indicators="indicators" in meta,
+        both_rules="both_rules" in meta,
         explain=False,
         resolved_targets=targets_from_meta(meta),
     )

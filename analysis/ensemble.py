@@ -9,9 +9,14 @@ to measure next. Scalar assumptions are sampled uniformly within their range. A 
 (share tables, provider lists, rates by size or by module) is one dimension: a factor on its
 magnitudes or a tempering exponent on its shares (``model.params.tables``), sampled log-uniformly
 so that x0.5 and x2 are equally likely; each scenario's own table is transformed, so a lever a
-policy scenario sets is never overwritten. Assumptions with nothing to sample (names, flags,
-choices, calendar weeks, structure) are held at their value and listed as such. Members also
-return their week-by-week KPIs, so the report can draw the ignorance band on every trajectory.
+policy scenario sets is never overwritten. A structural assumption with ``choices`` (a rule, such as
+``employer.trust_rule``: learning or signals) is a discrete dimension: the members, in the order of
+their Latin-hypercube stratum in that column, are cut into equal runs, one per choice, so each
+choice goes to as many members as any other (give or take one) and ``ranking_by_choice`` can say
+whether the scenarios rank the same under each.
+Assumptions with nothing to sample (names, flags, calendar weeks, structure) are held at their
+value and listed as such. Members also return their week-by-week KPIs, so the report can draw the
+ignorance band on every trajectory.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from analysis.execution import Job, Outcome, Runner
+from analysis.summary import CHOICE_RANKING_COLUMNS, ranking_by_choice
 from analysis.targets import TARGETS, Target
 from model.api import simulate
 from model.kpis import KPI_NAMES, KPIS
@@ -38,10 +44,11 @@ __all__ = ["Uncertainty", "uncertainties", "Ensemble"]
 
 @dataclass(frozen=True)
 class Uncertainty:
-    """One sampled assumption: a scalar within its range, or one number standing for a table.
+    """One sampled assumption: a scalar within its range, one number standing for a table, or a rule.
 
-    ``kind`` is ``value`` (the scalar itself), ``factor`` (multiplies a table's magnitudes) or
-    ``exponent`` (tempers a share table); for the last two ``nominal`` is 1, the table as written.
+    ``kind`` is ``value`` (the scalar itself), ``factor`` (multiplies a table's magnitudes),
+    ``exponent`` (tempers a share table; for these two ``nominal`` is 1, the table as written) or
+    ``choice`` (one of ``choices``; ``low``..``high`` index them and ``nominal`` is the written one).
     """
 
     key: str
@@ -49,7 +56,19 @@ class Uncertainty:
     high: float
     nominal: float
     is_int: bool = False
-    kind: Literal["value", "factor", "exponent"] = "value"
+    kind: Literal["value", "factor", "exponent", "choice"] = "value"
+    choices: tuple[Any, ...] = ()
+
+    def pick(self, unit: np.ndarray) -> np.ndarray:
+        """Values at Latin-hypercube coordinates in [0, 1): within the range, or balanced choices."""
+        if self.kind == "choice":
+            rank = unit.argsort().argsort()  # each member's stratum: a permutation of 0..n-1
+            return np.array(self.choices, dtype=object)[rank * len(self.choices) // len(unit)]
+        if self.kind == "value":
+            values = self.low + unit * (self.high - self.low)
+        else:  # log-uniform: x0.5 and x2 equally likely around the table as written
+            values = np.exp(np.log(self.low) + unit * (np.log(self.high) - np.log(self.low)))
+        return np.round(values).astype(int) if self.is_int else values
 
 
 #: Design choices of a run, not uncertainties about the world: never sampled.
@@ -81,6 +100,10 @@ def uncertainties(
                     sampled.append(Uncertainty(prov.table, lo, hi, 1.0, False, mode))
             else:
                 fixed.append(key)
+            continue
+        if prov.choices:
+            i = prov.choices.index(value)
+            sampled.append(Uncertainty(key, 0, len(prov.choices) - 1, i, True, "choice", prov.choices))
             continue
         if prov.range is None or isinstance(value, bool) or not isinstance(value, int | float):
             fixed.append(key)
@@ -187,14 +210,7 @@ class Ensemble:
         else:
             lhs = qmc.LatinHypercube(d=len(uncs), seed=derive_seed(self.seed, "ensemble-design") % 2**32)
             unit = lhs.random(self.members)
-            cols = {}
-            for j, u in enumerate(uncs):
-                if u.kind == "value":
-                    values = u.low + unit[:, j] * (u.high - u.low)
-                else:  # log-uniform: x0.5 and x2 equally likely around the table as written
-                    values = np.exp(np.log(u.low) + unit[:, j] * (np.log(u.high) - np.log(u.low)))
-                cols[u.key] = np.round(values).astype(int) if u.is_int else values
-            self.design = pd.DataFrame(cols)
+            self.design = pd.DataFrame({u.key: u.pick(unit[:, j]) for j, u in enumerate(uncs)})
         self.runs = None
         self.weekly = {}
         return self
@@ -222,10 +238,11 @@ class Ensemble:
                     where.append((label, int(m), r))
         rows = []
         self.weekly = {}
+        choices = self.design[self.choice_keys()].to_dict("records")
         outcomes = (runner or Runner()).run(jobs, on_done=on_done)
         for (label, m, r), outcome in zip(where, outcomes, strict=True):
             whole, weekly = outcome.value
-            rows.append({"scenario": label, "member": m, "rep": r, **whole})
+            rows.append({"scenario": label, "member": m, "rep": r, **choices[m], **whole})
             total, count = self.weekly.setdefault(
                 (label, m), (np.zeros(weekly.shape, np.float32), np.zeros(weekly.shape, np.uint16))
             )
@@ -236,19 +253,35 @@ class Ensemble:
         self.seconds = time.perf_counter() - t0
         return self
 
+    def choice_keys(self) -> list[str]:
+        """The structural assumptions sampled as choices (e.g. ``employer.trust_rule``)."""
+        return [u.key for u in self.uncertainties if u.kind == "choice"]
+
     def describe(self) -> dict[str, Any]:
         """The ensemble's section of the manifest: its size, seeds and what it sampled."""
+        design = self.design if self.design is not None else pd.DataFrame()
         return {
             "members": self.members,
             "reps": self.reps,
             "sampled": [u.key for u in self.uncertainties],
+            "choices": {k: design[k].value_counts().to_dict() for k in self.choice_keys() if k in design},
             "held": len(self.fixed),
             "seconds": round(self.seconds, 3),
         }
 
     def member_means(self) -> pd.DataFrame:
-        """KPI means over replications, per scenario and member (the plausible worlds)."""
-        return self.runs.groupby(["scenario", "member"], sort=False).mean(numeric_only=True).reset_index()
+        """KPI means over replications, per scenario and member (the plausible worlds), with its choices."""
+        keys = ["scenario", "member", *self.choice_keys()]
+        return self.runs.groupby(keys, sort=False).mean(numeric_only=True).reset_index()
+
+    def choice_ranking(self) -> pd.DataFrame:
+        """Per sampled choice: does each headline KPI rank the scenarios the same under every choice?
+
+        Scenarios are ranked by their mean over the members given that choice (``ranking_by_choice``).
+        """
+        means = self.member_means()
+        parts = [ranking_by_choice(means, key, labels=self.labels) for key in self.choice_keys()]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CHOICE_RANKING_COLUMNS)
 
     def bands(self) -> pd.DataFrame:
         """Per scenario and KPI: median and 5-95 % band over members (ignorance and chance)."""
@@ -355,9 +388,11 @@ class Ensemble:
     def importance(self) -> pd.DataFrame:
         """Which assumptions drive each KPI in the first scenario: what to measure next.
 
-        With at least four members per sampled assumption, RBD-FAST first-order indices (SALib)
-        on the Latin hypercube; with fewer, the squared Spearman correlation of each assumption with
-        the KPI across members (``method`` says which; the latter is indicative only).
+        With at least four members per sampled range, RBD-FAST first-order indices (SALib) on the
+        Latin hypercube; with fewer, the squared Spearman correlation of each assumption with the KPI
+        across members (``method`` says which; the latter is indicative only). A structural choice
+        gets its correlation ratio: the share of the KPI's variance between the choices' means,
+        the first-order index of a discrete factor.
         """
         from SALib.analyze import rbd_fast
         from scipy.stats import spearmanr
@@ -366,13 +401,19 @@ class Ensemble:
             return pd.DataFrame(columns=["kpi", "parameter", "share", "method"])
         means = self.member_means()
         first = means[means["scenario"] == self.labels[0]].sort_values("member")
-        x = self.design.to_numpy(float)
-        names = list(self.design.columns)
+        choices = self.choice_keys()
+        names = [c for c in self.design.columns if c not in choices]
+        x = self.design[names].to_numpy(float)
         use_rbd = len(x) >= 4 * x.shape[1]
         rows = []
         for k in KPIS:
             y = first[k.name].to_numpy(float)
             if not np.isfinite(y).all() or np.ptp(y) == 0:
+                continue
+            for key in choices:
+                share = _correlation_ratio(self.design[key].to_numpy(), y)
+                rows.append({"kpi": k.name, "parameter": key, "share": share, "method": "correlation ratio"})
+            if not names:
                 continue
             if use_rbd:
                 bounds = [[float(c.min()), float(c.max()) + 1e-12] for c in x.T]
@@ -399,6 +440,7 @@ class Ensemble:
             "ensemble_ranking": self.ranking(),
             "ensemble_importance": self.importance(),
             "ensemble_trajectories": self.trajectory_bands(),
+            "ensemble_choice_ranking": self.choice_ranking(),
         }
         for name, table in out.items():
             table.to_csv(folder / f"{name}.csv", index=False)
@@ -412,10 +454,11 @@ class Ensemble:
         plain = [k for k in self.fixed if k not in numeric]
         lines = [
             "Assumptions held at their value in every plausible world (nothing to sample).",
-            f"Sampled: {len(self.uncertainties)} ranges "
-            f"({sum(u.kind != 'value' for u in self.uncertainties)} of them whole tables).",
+            f"Sampled: {sum(u.kind != 'choice' for u in self.uncertainties)} ranges "
+            f"({sum(u.kind in ('factor', 'exponent') for u in self.uncertainties)} of them whole tables) "
+            f"and {len(self.choice_keys())} structural choices ({', '.join(self.choice_keys()) or 'none'}).",
             "",
-            f"Without numbers (names, flags, choices): {len(plain)}",
+            f"Without numbers (names, flags): {len(plain)}",
             *(f"  {k}" for k in plain),
             "",
             "Numbers no range acts on (calendar weeks, structure such as provider counts, a record's fields "
@@ -424,6 +467,15 @@ class Ensemble:
             *(f"  {k} = {values.get(k)!r}" for k in numeric),
         ]
         return "\n".join(lines) + "\n"
+
+
+def _correlation_ratio(groups: np.ndarray, y: np.ndarray) -> float:
+    """Share of ``y``'s variance between the means of its groups (eta squared)."""
+    total = float(((y - y.mean()) ** 2).sum())
+    between = sum(
+        (groups == g).sum() * (y[groups == g].mean() - y.mean()) ** 2 for g in dict.fromkeys(groups)
+    )
+    return float(between / total) if total > 0 else 0.0
 
 
 def _has_number(value: Any) -> bool:

@@ -3,7 +3,8 @@
 Why seeds from the replication number: replication r of every scenario in a comparison uses the
 same seed, so differences between scenarios are policy, not noise, and intervals on differences are
 paired. Every scenario x replication is one job of ``analysis.execution``; this process, local
-processes and Dask give the same tables.
+processes and Dask give the same tables. With ``indicators`` each job also computes its run's
+statistics-shaped table (``analysis.indicator_table``) where it runs, from its own event log.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class ScenarioResult:
     seeds: list[int] = field(default_factory=list)
     #: seconds its runs took in the workers, summed
     seconds: float = 0.0
+    #: per replication, its indicator table (``Experiment(indicators=True)``)
+    indicators: list[pd.DataFrame] = field(default_factory=list)
 
     def kpis(self) -> pd.DataFrame:
         """Per-step KPIs of every replication, with scenario and rep columns first."""
@@ -72,6 +75,14 @@ class ScenarioResult:
         rows = [{"scenario": self.label, "rep": r, **run.whole} for r, run in enumerate(self.runs)]
         return pd.DataFrame(rows)
 
+    def indicator_table(self) -> pd.DataFrame:
+        """Every replication's indicator table, with scenario and rep columns first (empty without)."""
+        frames = [t.assign(scenario=self.label, rep=rep) for rep, t in enumerate(self.indicators)]
+        if not frames:
+            return pd.DataFrame()
+        table = pd.concat(frames, ignore_index=True)
+        return table[["scenario", "rep", *[c for c in table.columns if c not in ("scenario", "rep")]]]
+
 
 @dataclass
 class Experiment:
@@ -83,6 +94,8 @@ class Experiment:
     engine: str = "auto"
     deadweight: bool = True
     keep_events: bool = False
+    #: also compute each run's indicator table in its worker (``--indicators``)
+    indicators: bool = False
     results: list[ScenarioResult] = field(default_factory=list)
 
     def run(
@@ -96,14 +109,22 @@ class Experiment:
         ]
         seeds = [rep_seed(self.seed, r) for r in range(self.reps)]
         options = {"deadweight": self.deadweight, "keep_events": self.keep_events}
+        task = simulate
+        if self.indicators:
+            from analysis.indicator_table import simulate_indicated
+
+            task = simulate_indicated
         jobs = [
-            Job(simulate, res.loaded.config, seed, res.engine, options=options, key=f"{res.label}-r{r}")
+            Job(task, res.loaded.config, seed, res.engine, options=options, key=f"{res.label}-r{r}")
             for res in self.results
             for r, seed in enumerate(seeds)
         ]
         outcomes = list((runner or Runner()).run(jobs, on_done=on_done))
         for i, res in enumerate(self.results):
             mine = outcomes[i * self.reps : (i + 1) * self.reps]
-            res.runs, res.seeds = [o.value for o in mine], seeds
+            values = [o.value for o in mine]
+            if self.indicators:
+                values, res.indicators = [v[0] for v in values], [v[1] for v in values]
+            res.runs, res.seeds = values, seeds
             res.seconds = sum(o.seconds for o in mine)
         return self

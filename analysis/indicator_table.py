@@ -20,9 +20,20 @@ from analysis.calibration.indicators import (
     measure_part,
     simulated_years,
 )
+from model.api import RunOutput, simulate
+from model.compiled import Compiled, compile_scenario
+from model.engines import run_engine
+from model.params import Scenario
 from model.types import AGE_BANDS, BANDS
 
-__all__ = ["TABLE_INDICATORS", "COLUMNS", "indicator_rows", "funder_rows"]
+__all__ = [
+    "TABLE_INDICATORS",
+    "COLUMNS",
+    "indicator_rows",
+    "funder_rows",
+    "indicator_table",
+    "simulate_indicated",
+]
 
 COLUMNS = ("indicator", "country", "year", "group", "value", "numerator", "denominator")
 
@@ -100,3 +111,49 @@ def funder_rows(funders: list[dict], country: str) -> list[dict[str, object]]:
                 }
             )
     return rows
+
+
+def indicator_table(view: RunView, funders: list[dict] | None = None) -> pd.DataFrame:
+    """One run's ``indicators.csv`` rows: every table indicator, then (given) the funders' shares.
+
+    ``year`` is a nullable integer: the funders' shares cover the whole run and have none.
+    """
+    rows = indicator_rows(view)
+    if funders is not None:
+        rows += funder_rows(funders, view.compiled.cfg.country)
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table["year"] = table["year"].astype("Int64")
+    return table
+
+
+def simulate_indicated(
+    scenario: Scenario | Compiled,
+    seed: int,
+    engine: str = "vector",
+    *,
+    deadweight: bool = True,
+    keep_events: bool = False,
+) -> tuple[RunOutput, pd.DataFrame]:
+    """Job task (``--indicators``): one replication as ``simulate`` gives it, and its indicator table.
+
+    Why in the worker: the indicators read the whole event log and the run's population (entrants of
+    labour-market flows included), which ``simulate`` does not return; computing them where the run
+    happens means neither travels back. The engine is run once more for its population (keyed
+    randomness makes it the same run); the counterfactual runs are ``simulate``'s own. The funders'
+    shares (deadweight, substitution) need those counterfactuals and are left out without them.
+    """
+    compiled = scenario if isinstance(scenario, Compiled) else compile_scenario(scenario)
+    steps = compiled.cfg.horizon_weeks
+    engine_run = run_engine(engine, compiled, seed, steps)
+    out = simulate(compiled, seed, engine, deadweight=deadweight, keep_events=keep_events)
+    view = RunView.build(
+        engine_run.events,
+        compiled,
+        seed,
+        steps,
+        population=engine_run.population,
+        initial=engine_run.initial,
+        kpis=out.kpis,
+        whole=out.whole,
+    )
+    return out, indicator_table(view, out.funders if deadweight else None)

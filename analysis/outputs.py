@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.decomposition import decomposition_table
 from analysis.experiment import Experiment
 from analysis.manifest import manifest, scenario_entry, write_manifest
-from analysis.summary import differences, interval, summarise, summarise_funnel
+from analysis.summary import differences, interval, summarise, summarise_funnel, summarise_indicators
 from analysis.targets import summarise_time_to_target, targets_from_meta, time_to_target
 from model.funders import FUNDER_METRICS
 
@@ -173,11 +174,22 @@ def _write_providers(exp: Experiment, staging: Path) -> dict[str, pd.DataFrame]:
     return {"providers": means, "providers_runs": per_run}
 
 
+def _write_indicators(exp: Experiment, staging: Path) -> dict[str, pd.DataFrame]:
+    """indicators.csv (every run's table) and indicators_summary.csv (mean and 95 % interval over reps)."""
+    table = pd.concat([r.indicator_table() for r in exp.results], ignore_index=True)
+    summary = summarise_indicators(table)
+    table.to_csv(staging / "indicators.csv", index=False)
+    summary.to_csv(staging / "indicators_summary.csv", index=False)
+    return {"indicators": table, "indicators_summary": summary}
+
+
 def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Write every result table of a run or comparison into the staging folder.
 
     kpis.csv/.parquet, runs.csv, summary.csv, funnel.csv, time_to_target.csv, differences.csv (2+
-    scenarios), the funders' and providers' tables, manifest.json and, if kept, the events.
+    scenarios), decomposition.csv (a workshop set that names a package and its variants), the
+    funders' and providers' tables, manifest.json and, if asked for, indicators.csv with
+    indicators_summary.csv and the events.
     """
     kpis = pd.concat([r.kpis() for r in exp.results], ignore_index=True)
     whole = pd.concat([r.whole() for r in exp.results], ignore_index=True)
@@ -197,8 +209,13 @@ def write_results(exp: Experiment, staging: Path, meta: dict[str, Any]) -> dict[
         diff = differences(whole, exp.results[0].label)
         diff.to_csv(staging / "differences.csv", index=False)
         tables["differences"] = diff
+    if meta.get("decomposition"):
+        tables["decomposition"] = decomposition_table(kpis, meta["decomposition"])
+        tables["decomposition"].to_csv(staging / "decomposition.csv", index=False)
     tables |= _write_funders(exp, staging)
     tables |= _write_providers(exp, staging)
+    if exp.indicators:
+        tables |= _write_indicators(exp, staging)
     if exp.keep_events:
         frames = []
         for r in exp.results:

@@ -40,7 +40,9 @@ from analysis.cards import (
     possible,
     status,
 )
-from analysis.numbers import NA, format_interval, format_kpi, format_number, is_share
+from analysis.decomposition import PACKAGE, TOGETHER
+from analysis.numbers import NA, format_estimate, format_interval, format_kpi, format_number, is_share
+from analysis.summary import FUNDER_KPIS, HEADLINE, PILOT_KPIS, detectable
 from analysis.targets import TARGETS, Target, targets_from_meta
 from model.kpis import FUNNEL, KPI, KPIS
 from model.params import LoadedScenario
@@ -68,16 +70,6 @@ __all__ = [
 _KPI = {k.name: k for k in KPIS}
 
 
-#: The KPIs on slides and dashboard cards, in this order.
-HEADLINE = (
-    "women_share",
-    "employer_acceptance_rate",
-    "credentials_issued",
-    "enrolment_to_credential_days",
-    "moderation_cycle_days",
-    "spend_per_credential_eur",
-)
-
 #: Plain-language titles for a non-modeller; KPIs added later fall back to their description.
 _TITLES = {
     "stakeholders_involved": "Stakeholders involved (teachers, panel assessors, employer representatives)",
@@ -88,7 +80,9 @@ _TITLES = {
     "verification_success_rate": "Credential authenticity checks that succeed",
     "enrolments": "Enrolments",
     "enrolments_cum": "Enrolments since the start",
-    "women_share": "Women's share of learners",
+    "women_share": "Women's share of learners (distinct people)",
+    "women_enrolment_share": "Women's share of enrolments (a learner enrolling twice counts twice)",
+    "women_workforce_share": "Women's share of the workforce",
     "enrolment_to_credential_days": "Days from enrolment to credential",
     "in_pipeline": "Learners in the pipeline (enrolled, not yet certified)",
     "in_pipeline_age_days": "Days spent so far by learners in the pipeline",
@@ -98,24 +92,15 @@ _TITLES = {
     "completion_rate": "Completion rate",
     "dropout_rate": "Dropout rate",
     "public_spend_eur": "Public spend",
+    "other_training_spend_eur": "Public spend on firms' other courses",
     "spend_per_credential_eur": "Public spend per credential",
     "budget_utilisation": "Share of the available budget paid out",
     "deadweight_share": "Deadweight: funded learners who would have trained anyway",
 }
 
 _GROUPS = (
-    (
-        "Pilot KPIs (report L692–700)",
-        (
-            "women_share",
-            "employer_acceptance_rate",
-            "verification_success_rate",
-            "moderation_cycle_days",
-            "enrolment_to_credential_days",
-            "enrolments_cum",
-            "stakeholders_involved",
-        ),
-    ),
+    ("Pilot KPIs (report L692–700)", PILOT_KPIS),
+    ("Women in learning and in the trade", ("women_enrolment_share", "women_workforce_share")),
     (
         "Reach and pipeline",
         (
@@ -131,7 +116,7 @@ _GROUPS = (
             "moderation_backlog_age_days",
         ),
     ),
-    ("Funders", ("public_spend_eur", "spend_per_credential_eur", "budget_utilisation", "deadweight_share")),
+    ("Funders", FUNDER_KPIS),
 )
 
 _PALETTE = ("#333333", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
@@ -371,15 +356,12 @@ def difference_figure(diff: pd.DataFrame, name: str) -> go.Figure:
     )
 
 
-_FUNDER_KPIS = ("public_spend_eur", "spend_per_credential_eur", "budget_utilisation", "deadweight_share")
-
-
 def funders_figure(summary: pd.DataFrame) -> go.Figure:
-    """The four funders' figures per scenario (whole-run KPIs, all instruments) with 95 % intervals."""
-    fig = make_subplots(rows=1, cols=4, subplot_titles=[kpi_title(k) for k in _FUNDER_KPIS])
+    """The funders' figures per scenario (whole-run KPIs, all instruments) with 95 % intervals."""
+    fig = make_subplots(rows=1, cols=len(FUNDER_KPIS), subplot_titles=[kpi_title(k) for k in FUNDER_KPIS])
     _layout(fig, "Funders' figures per scenario (whole run, all instruments)", "", "", height=440)
     labels = _labels(summary)
-    for col, name in enumerate(_FUNDER_KPIS, start=1):
+    for col, name in enumerate(FUNDER_KPIS, start=1):
         s = summary[summary["kpi"] == name].set_index("scenario").reindex(labels)
         scale = _scale(name)
         fig.add_trace(
@@ -458,6 +440,164 @@ def tradeoff_figure(summary: pd.DataFrame) -> go.Figure | None:
     )
 
 
+def decomposition_figure(parts: pd.DataFrame, name: str) -> go.Figure:
+    """Each lever's gain over the baseline, stacked per year, with the package's gain and its interval.
+
+    ``parts`` is the ``decomposition`` table; the stacked parts (levers alone and ``together``)
+    add up to the package's gain (the diamond).
+    """
+    d = parts[parts["kpi"] == name]
+    years = sorted(set(d["year"]))
+    x = [f"year {y}" for y in years]
+    fig = go.Figure()
+    levers = [p for p in dict.fromkeys(d["part"]) if p != PACKAGE]
+    for i, part in enumerate(levers):
+        g = d[d["part"] == part].set_index("year").reindex(years)
+        label = "levers together (beyond the sum)" if part == TOGETHER else part
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=g["gain"].to_numpy(float) * _scale(name),
+                name=label,
+                marker_color="#bbbbbb" if part == TOGETHER else _colour(i + 1),
+                hovertemplate=f"{_esc(label)}: %{{y:+.3~g}}<extra></extra>",
+            )
+        )
+    g = d[d["part"] == PACKAGE].set_index("year").reindex(years)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=g["gain"].to_numpy(float) * _scale(name),
+            mode="markers",
+            marker={"symbol": "diamond", "size": 13, "color": "#222222"},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": ((g["hi"] - g["gain"]) * _scale(name)).to_numpy(float),
+                "arrayminus": ((g["gain"] - g["lo"]) * _scale(name)).to_numpy(float),
+            },
+            name="package (95 % interval)",
+            hovertemplate="package: %{y:+.3~g}<extra></extra>",
+        )
+    )
+    fig.add_hline(y=0, line={"color": "#999999"})
+    fig.update_layout(barmode="relative")
+    return _layout(
+        fig,
+        f"{kpi_title(name)}<br><sup>gain over the baseline: each lever alone, and the package</sup>",
+        "",
+        axis_label(name, diff=True),
+        height=420,
+    )
+
+
+def _decomposition_html(tables: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> str:
+    """What each lever of the package adds to women's share of learners and of the workforce."""
+    parts, spec = tables["decomposition"], meta["decomposition"]
+    charts = "".join(
+        _figure_html(decomposition_figure(parts, n), f"decomp-{n}") for n in dict.fromkeys(parts["kpi"])
+    )
+    order = [PACKAGE, *spec["variants"], TOGETHER]
+    head = "".join(f"<th>{_esc('levers together' if p == TOGETHER else p)}</th>" for p in order)
+    rows = []
+    for (kpi, year), grp in parts.groupby(["kpi", "year"], sort=False):
+        g = grp.set_index("part")
+        cells = []
+        for p in order:
+            r = g.loc[p]
+            share = "" if p == PACKAGE else f" · {format_number(r['share'], share=True)} of the gain"
+            ci = format_interval(r["lo"], r["hi"], kpi, diff=True) + share
+            cells.append(card_cell(Card(format_kpi(r["gain"], kpi, diff=True), ci)))
+        rows.append(f"<tr><td>{_esc(kpi_title(kpi))}, year {year}</td>{''.join(cells)}</tr>")
+    return (
+        f"<p class='note'>The package <b>{_esc(spec['package'])}</b> against "
+        f"<b>{_esc(spec['baseline'])}</b>, and each of its levers alone. A lever's gain is what it "
+        "adds alone to the baseline "
+        "(scenario minus baseline, paired replication by replication: the same random numbers). "
+        "<i>Levers together</i> is what the package adds beyond the sum of the levers alone: positive "
+        "when levers reinforce each other, negative when they overlap. The parts add up to the package's "
+        "gain exactly. This one-at-a-time decomposition needs only the package and one run of each "
+        "lever; exact Shapley values would need every combination of levers (16 scenarios for four) and "
+        "would share out the levers' joint effect by a rule rather than showing it. A lever's share of "
+        "the gain is its gain ÷ the package's gain, shown only where the package's 95 % interval excludes "
+        "zero. Women's share of learners counts distinct learners since the start; "
+        "women's share of the workforce is read at the end of the year.</p>"
+        f"<div class='grid'>{charts}</div>"
+        f'<table id="decomposition"><tr><th>KPI and year</th>{head}</tr>{"".join(rows)}</table>'
+    )
+
+
+def _rules_html(tables: Mapping[str, pd.DataFrame]) -> str:
+    """Does the ranking of the scenarios hold under each employer rule (or other sampled choice)?"""
+    parts = []
+    for name, how in (
+        (
+            "rule_ranking",
+            "the whole comparison again under each rule, same seeds (<code>--both-rules</code>)",
+        ),
+        ("ensemble_choice_ranking", "the plausible worlds of the ensemble that drew each choice"),
+    ):
+        ranking = tables.get(name)
+        if ranking is None or ranking.empty:
+            continue
+        rows = []
+        for (key, kpi), grp in ranking.groupby(["key", "kpi"], sort=False):
+            holds = bool(grp["holds"].iloc[0])
+            orders = "<br>".join(
+                f"<code>{_esc(r.choice)}</code> ({r.rows} {'runs' if name == 'rule_ranking' else 'worlds'}): "
+                f"{_esc(r.ranking)}"
+                for r in grp.itertuples()
+            )
+            colour = STATUS_COLOUR["better" if holds else "uncertain"]
+            rows.append(
+                f"<tr><td>{_esc(kpi_title(kpi))}</td><td><code>{_esc(key)}</code></td>"
+                f'<td style="background:{colour}"><b>{"holds" if holds else "changes"}</b></td>'
+                f"<td>{orders}</td></tr>"
+            )
+        parts.append(
+            f"<h3>From {how}</h3>"
+            '<table class="rule-ranking"><tr><th>KPI</th><th>assumption</th><th>ranking</th>'
+            f"<th>scenarios, best first, under each choice</th></tr>{''.join(rows)}</table>"
+        )
+    summary = tables.get("rules_summary")
+    if summary is not None and not summary.empty:
+        parts.append(_rules_summary_html(summary))
+    return (
+        "<p class='note'>How employers come to trust micro-credentials is a structural assumption: "
+        "<code>learning</code> (firms learn from holders' work, their own checks and peers) or "
+        "<code>signals</code> (trust follows the regional shares of moderated and EDC credentials). For "
+        "each headline KPI the scenarios are ranked by their mean under each choice; <b>holds</b> means "
+        "the same order under every choice, <b>changes</b> that the conclusion depends on the rule. "
+        "Scenarios with equal means are tied (=); n/a: the KPI is not defined in that scenario. With few "
+        "runs or worlds per choice, a change between scenarios whose paired difference is within chance "
+        "may be noise: read it together with the differences above.</p>" + "".join(parts)
+    )
+
+
+def _rules_summary_html(summary: pd.DataFrame) -> str:
+    """The pilot KPIs of every scenario under each rule (mean and 95 % interval over the runs)."""
+    labels = _labels(summary)
+    rules = list(dict.fromkeys(summary["rule"]))
+    head = "".join(f"<th>{_esc(lb)}</th>" for lb in labels)
+    rows = []
+    by = summary.set_index(["kpi", "scenario", "rule"])[["mean", "lo", "hi"]]
+    for name in [*PILOT_KPIS, *[h for h in HEADLINE if h not in PILOT_KPIS]]:
+        cells = []
+        for label in labels:
+            lines = [
+                f"<code>{_esc(rule)}</code> {format_estimate(*by.loc[(name, label, rule)], name)}"
+                for rule in rules
+                if (name, label, rule) in by.index
+            ]
+            cells.append(f"<td class='num'>{'<br>'.join(lines)}</td>")
+        rows.append(f"<tr><td>{_esc(kpi_title(name))}</td>{''.join(cells)}</tr>")
+    return (
+        "<h3>Pilot KPIs under each rule</h3><p class='note'>Mean over the replications with the 95 % "
+        "interval, the same seeds under each rule (rules_summary.csv).</p>"
+        f'<table id="rules-summary"><tr><th>KPI</th>{head}</tr>{"".join(rows)}</table>'
+    )
+
+
 def _ensemble_html(tables: Mapping[str, pd.DataFrame]) -> str:
     """Chance and ignorance: the ensemble over the assumption ranges, when it was run."""
     targets, bands = tables.get("ensemble_targets"), tables.get("ensemble_bands")
@@ -472,7 +612,13 @@ def _ensemble_html(tables: Mapping[str, pd.DataFrame]) -> str:
         f"<td class='num'>{format_number(r.share_of_worlds_met, share=True)}</td></tr>"
         for r in targets.itertuples()
     )
-    key = ["employer_acceptance_rate", "women_share", "enrolments", "spend_per_credential_eur"]
+    key = [
+        "employer_acceptance_rate",
+        "women_share",
+        "women_enrolment_share",
+        "enrolments",
+        "spend_per_credential_eur",
+    ]
     band_rows = "".join(
         f"<tr><td>{_esc(r.scenario)}</td><td>{_esc(kpi_title(r.kpi))}</td>"
         f"<td class='num'>{_esc(format_kpi(r.q05, r.kpi))}</td>"
@@ -513,8 +659,10 @@ def _ensemble_html(tables: Mapping[str, pd.DataFrame]) -> str:
         )
     return (
         "<p class='note'>Each plausible world samples every ranged assumption (a whole table, such as firm "
-        "size shares or provider seats, as one factor or tempering exponent); all scenarios run in the same "
-        "worlds with the same seeds. These bands include what we do not know, not just chance.</p>"
+        "size shares or provider seats, as one factor or tempering exponent) and draws each structural "
+        "choice (such as the employer rule), each choice in as many worlds as the others; all scenarios "
+        "run in the same worlds with the same seeds. These bands include what we do not know, not just "
+        "chance.</p>"
         f"<table><tr><th>scenario</th><th>target</th><th>plausible worlds meeting it</th></tr>{rows}</table>"
         "<h3>Bands over plausible worlds (5 %, median, 95 %)</h3>"
         f"<table><tr><th>scenario</th><th>KPI</th><th>5 %</th><th>median</th><th>95 %</th></tr>{band_rows}"
@@ -600,6 +748,9 @@ td.num{text-align:right;white-space:nowrap}td small,th small{color:#666;font-wei
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:14px}
 .chart{background:#fff;border:1px solid #e3e3e3;padding:4px}
 .legend span{display:inline-block;padding:2px 8px;margin-right:6px;border:1px solid #ccc}
+.warning{background:#fbeebc;border-left:4px solid #b8860b;padding:8px 14px;margin:10px 0;max-width:1100px}
+.flag{display:inline-block;background:#fbeebc;border:1px solid #b8860b;border-radius:3px;padding:0 5px;
+font-size:11px;font-weight:normal}
 details{margin:8px 0}pre{background:#fff;border:1px solid #ddd;padding:10px;overflow:auto;max-height:500px}
 """
 
@@ -645,6 +796,7 @@ def _scorecard_html(
     diff: pd.DataFrame | None,
     targets: Mapping[str, Target],
     worlds_met: pd.DataFrame | None = None,
+    undetected: Sequence[str] = (),
 ) -> str:
     labels = _labels(summary)
     # With an ensemble: the share of plausible worlds meeting each target, in the cell itself.
@@ -652,9 +804,13 @@ def _scorecard_html(
     if worlds_met is not None and not worlds_met.empty:
         met = {(r.scenario, r.kpi): r.share_of_worlds_met for r in worlds_met.itertuples()}
     names = [k.name for k in _kpis_in(summary)]
-    head = "".join(
-        f"<th>{_esc(lb)}{' <small>(baseline)</small>' if i == 0 else ''}</th>" for i, lb in enumerate(labels)
-    )
+
+    def note(i: int, label: str) -> str:
+        if i == 0:
+            return " <small>(baseline)</small>"
+        return f' <span class="flag">{_NO_DIFFERENCE}</span>' if label in undetected else ""
+
+    head = "".join(f"<th>{_esc(lb)}{note(i, lb)}</th>" for i, lb in enumerate(labels))
     rows = []
     for group, members in _grouped(names):
         rows.append(f'<tr><th colspan="{len(labels) + 1}">{_esc(group)}</th></tr>')
@@ -913,7 +1069,31 @@ def _manifest_html(meta: Mapping[str, Any]) -> str:
     )
 
 
-def _scenarios_html(meta: Mapping[str, Any], scenarios: Sequence[LoadedScenario] | None) -> str:
+_NO_DIFFERENCE = "no detectable difference from the baseline"
+
+
+def _undetected(diff: pd.DataFrame | None) -> list[str]:
+    """Scenarios none of whose pilot KPIs, funders' figures or content KPIs differ from the baseline beyond chance."""
+    if diff is None:
+        return []
+    return [label for label, differs in detectable(diff).items() if not differs]
+
+
+def _undetected_html(undetected: Sequence[str], reps: Any) -> str:
+    if not undetected:
+        return ""
+    return (
+        '<p class="warning" id="no-difference"><b>No detectable difference from the baseline:</b> '
+        f"{_esc(', '.join(undetected))}. None of the pilot KPIs (report L692–700), funders' figures or content-renewal KPIs of "
+        f"{'this scenario' if len(undetected) == 1 else 'these scenarios'} has a paired 95 % interval that "
+        f"excludes zero at {_esc(reps)} replications: as run, the room cannot tell "
+        f"{'it' if len(undetected) == 1 else 'them'} from the baseline.</p>"
+    )
+
+
+def _scenarios_html(
+    meta: Mapping[str, Any], scenarios: Sequence[LoadedScenario] | None, undetected: Sequence[str] = ()
+) -> str:
     items = []
     by_label = {s.get("label"): s for s in meta.get("scenarios", [])}
     for i, label in enumerate(by_label):
@@ -922,7 +1102,10 @@ def _scenarios_html(meta: Mapping[str, Any], scenarios: Sequence[LoadedScenario]
         if scenarios and i < len(scenarios):
             desc = " ".join(scenarios[i].config.description.split())
         role = " (baseline: every difference is against it)" if i == 0 else ""
-        items.append(f"<li><b>{_esc(label)}</b> — {_esc(name)}{role}<br><small>{_esc(desc)}</small></li>")
+        flag = f' <span class="flag">{_NO_DIFFERENCE}</span>' if label in undetected else ""
+        items.append(
+            f"<li><b>{_esc(label)}</b> — {_esc(name)}{role}{flag}<br><small>{_esc(desc)}</small></li>"
+        )
     return f"<ol>{''.join(items)}</ol>"
 
 
@@ -960,12 +1143,17 @@ def build_report(
         note = f"<p><small>Not defined in any run (nothing to measure yet): {_esc('; '.join(empty))}."
         note += "</small></p>"
         traj.append(f"<h3>{_esc(group)}</h3><div class='grid'>{charts}</div>{note if empty else ''}")
+    undetected = _undetected(diff)
     sections = [
-        ("scenarios", "Scenarios", _scenarios_html(meta, scenarios)),
+        (
+            "scenarios",
+            "Scenarios",
+            _undetected_html(undetected, reps) + _scenarios_html(meta, scenarios, undetected),
+        ),
         (
             "scorecard",
             "KPI scorecard",
-            _scorecard_html(summary, diff, targets, tables.get("ensemble_targets")),
+            _scorecard_html(summary, diff, targets, tables.get("ensemble_targets"), undetected),
         ),
         (
             "trajectories",
@@ -1010,8 +1198,17 @@ def build_report(
                 "Up and right is better on both.</p>" + _figure_html(tradeoff, "tradeoff-chart"),
             )
         )
+    decomposition = tables.get("decomposition")
+    if decomposition is not None and not decomposition.empty and meta.get("decomposition"):
+        sections.append(("levers", "What each lever adds: women's share", _decomposition_html(tables, meta)))
+    sections.append(("funnel", "Funnel and time to target", _funnel_html(tables, targets)))
+    if any(
+        tables.get(n) is not None and not tables[n].empty for n in ("rule_ranking", "ensemble_choice_ranking")
+    ):
+        sections.append(
+            ("rules", "Does the ranking hold under the other employer rule?", _rules_html(tables))
+        )
     sections += [
-        ("funnel", "Funnel and time to target", _funnel_html(tables, targets)),
         ("uncertainty", "Chance and ignorance: plausible worlds", _ensemble_html(tables)),
         ("funders", "Funders' figures", _funders_html(tables)),
         ("parameters", "What differs between the scenarios", _parameters_html(scenarios, labels)),
@@ -1060,8 +1257,12 @@ def load_results(out_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]
     meta = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     parquet = out_dir / "kpis.parquet"
     tables = {"kpis": pd.read_parquet(parquet) if parquet.exists() else pd.read_csv(out_dir / "kpis.csv")}
-    names = ["summary", "differences", "funders", "funnel", "time_to_target"]
-    names += [f"ensemble_{t}" for t in ("bands", "targets", "ranking", "importance", "trajectories")]
+    names = ["summary", "differences", "funders", "funnel", "time_to_target", "decomposition"]
+    names += ["rule_ranking", "rules_summary"]
+    names += [
+        f"ensemble_{t}"
+        for t in ("bands", "targets", "ranking", "importance", "trajectories", "choice_ranking")
+    ]
     for name in names:
         f = out_dir / f"{name}.csv"
         if f.exists():
@@ -1096,7 +1297,7 @@ def workshop_title(paths: Sequence[str | Path]) -> str | None:
         ws = read_workshop(resolve_scenario(paths[0]))
     except (WorkshopError, ScenarioError):
         return None
-    return ws[0] if ws else None
+    return ws.title if ws else None
 
 
 def report_from_dir(out_dir: Path, title: str | None = None) -> Path:

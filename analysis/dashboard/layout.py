@@ -12,8 +12,8 @@ from analysis.report import HEADLINE, funnel_figure, kpi_title, trajectory_figur
 
 __all__ = ["CARDS", "CSS", "LEVER_INPUTS", "page", "results"]
 
-#: The KPIs on cards, in this order.
-CARDS = (*HEADLINE, "enrolments_cum", "public_spend_eur")
+#: The KPIs on cards, in this order: women's share of learners (L698) next to its enrolment-based twin.
+CARDS = (HEADLINE[0], "women_enrolment_share", *HEADLINE[1:], "enrolments_cum", "public_spend_eur")
 
 
 def _pct(lo: float, hi: float, n: int = 5) -> dict:

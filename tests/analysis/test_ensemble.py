@@ -26,23 +26,28 @@ def test_samples_only_ranged_assumptions_within_their_ranges():
     loaded = load_scenario(FI, SMALL)
     sampled, fixed = uncertainties(loaded, {"population.workers"})
     prov = {k: p for k, _, p in loaded.parameters()}
+    values = {k: v for k, v, _ in loaded.parameters()}
     assert sampled and fixed
     ranged_tables = loaded.tables()
     for u in sampled:
         if u.kind == "value":
             assert prov[u.key].kind == "assumption" and prov[u.key].range == (u.low, u.high)
+        elif u.kind == "choice":  # a structural assumption: one of its rules
+            assert prov[u.key].choices == u.choices and u.choices[int(u.nominal)] == values[u.key]
         else:  # one dimension per ranged table, named by its dotted key
             assert ranged_tables[u.key][0].table_range == (u.low, u.high) and u.nominal == 1.0
         assert u.key not in NOT_SAMPLED
-    assert {u.key for u in sampled if u.kind != "value"} == set(ranged_tables)
+    assert {u.key for u in sampled if u.kind in ("factor", "exponent")} == set(ranged_tables)
     assert {"population.size_shares", "providers", "employer.issuer_quality"} <= set(ranged_tables)
-    values = {k: v for k, v, _ in loaded.parameters()}
     for key in fixed:  # held: nothing a range acts on
         table = prov[key].table
         assert not (table and tables.acts_on(table, key, values[key]))
     ens = Ensemble([loaded], ["fi"], members=16, seed=3, overrides=SMALL).sample()
     for u in sampled:
         col = ens.design[u.key]
+        if u.kind == "choice":
+            assert set(col) <= set(u.choices)
+            continue
         assert col.min() >= u.low - 1e-9 and col.max() <= u.high + 1e-9
         if u.is_int:
             assert np.issubdtype(col.dtype, np.integer)

@@ -41,7 +41,8 @@ def test_scenario_loads_and_runs_on_both_engines(path):
 
 @pytest.mark.parametrize("path", WORKSHOPS, ids=_id)
 def test_workshop_sets_list_loadable_scenarios(path):
-    title, members = read_workshop(path)
+    ws = read_workshop(path)
+    title, members = ws.title, ws.paths
     assert title and len(members) >= 3
     if path.name == "workshop.yaml":
         assert members[0].name == "baseline.yaml", "the baseline comes first: differences are against it"

@@ -210,7 +210,7 @@ def load_sepe(
         source=src,
         region_map=opts.region_map,
         rel_uncertainty=opts.rel_uncertainty,
-        shares={"enrolments": ("women_share", "participants")},
+        shares={"enrolments": ("women_enrolment_share", "participants")},
     )
     frame = _with_rates(frame, cells, records, opts.country, src, opts.rel_uncertainty)
     if frame.empty:

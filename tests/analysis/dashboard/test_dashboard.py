@@ -14,6 +14,7 @@ from analysis.dashboard.compare import BASELINE, SCENARIO, compare
 from analysis.dashboard.layout import CARDS, results
 from analysis.dashboard.levers import SUBSIDY_ID, Levers, apply_levers
 from analysis.dashboard.presets import policy_options, preset_path
+from analysis.summary import HEADLINE
 from model.params import ScenarioError, load_scenario
 
 PILOT = preset_path("fi_pilot")
@@ -86,7 +87,8 @@ def test_cards_are_the_reports_cards():
     cfg = load_scenario(PILOT).config
     cmp = compare("fi_pilot", PILOT, replace(Levers.of(cfg), women_outreach=10.0), reps=2)
     cards, charts, _ = results(cmp)
-    assert [c.id for c in cards] == [f"kpi-{n}" for n in CARDS] and len(charts) >= len(CARDS) - 1
+    assert [c.id for c in cards] == [f"kpi-{n}" for n in CARDS] and len(charts) == len(HEADLINE) + 1
+    assert CARDS[:2] == ("women_share", "women_enrolment_share")  # learners (L698) beside enrolments
     for div in cards:
         card = kpi_card(cmp.summary, cmp.diff, div.id.removeprefix("kpi-"), SCENARIO, baseline=BASELINE)
         assert div.style["background"] == card.colour == STATUS_COLOUR[card.status]

@@ -299,7 +299,7 @@ def test_sepe_xlsx_with_family_filter(tmp_path):
     assert _row(frame, "completion_rate")["value"] == pytest.approx(1000 / 1200)
     assert _row(frame, "placement_6m_rate")["value"] == pytest.approx(0.415)
     assert _row(frame, "affiliation_12m_rate")["value"] == pytest.approx(0.55)
-    assert _row(frame, "women_share")["value"] == pytest.approx(100 / 1200)
+    assert _row(frame, "women_enrolment_share")["value"] == pytest.approx(100 / 1200)
 
 
 def test_sepe_sample_and_validation_against_the_scenario():

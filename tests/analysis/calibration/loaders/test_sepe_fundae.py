@@ -152,7 +152,9 @@ def test_sepe_sex_across_the_columns_and_year_selection(tmp_path):
     assert _row(frame, "enrolments")["value"] == 540
     assert _row(frame, "enrolments", "gender=f")["value"] == 210
     assert _row(frame, "enrolments", "region=madrid")["value"] == 390
-    assert _row(frame, "women_share")["value"] == pytest.approx(210 / 540)
+    # SEPE counts participations: the enrolment-based share, not women among distinct learners
+    assert _row(frame, "women_enrolment_share")["value"] == pytest.approx(210 / 540)
+    assert not (frame["indicator"] == "women_share").any()
     rows[5][4] = 600  # the 2022 total no longer matches Madrid + Navarra
     with pytest.raises(LoaderError, match=r"s\.xlsx: row [56] gives enrolments 2022 .* add up to"):
         load_sepe(write_xlsx(tmp_path / "s.xlsx", {"Datos": rows}))
