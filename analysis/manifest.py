@@ -53,6 +53,7 @@ DEPENDENCIES = (
     "dask",
     "distributed",
     "ema_workbench",
+    "pymoo",
 )
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "SweepError",
     "SessionReport",
     "SpecError",
+    "error_text",
     "evaluate",
     "execute",
     "record",
@@ -96,22 +97,25 @@ def evaluate(scenario: str | Path, overrides: dict[str, Any], seed: int, deadwei
     return Job(whole_kpis, str(scenario), seed, "vector", texts, {"deadweight": deadweight}).run()
 
 
+def error_text(outcome: Outcome) -> str:
+    """Why a run failed, as a results table writes it ('' when it did not)."""
+    e = outcome.error
+    if e is None:
+        return ""
+    if e.invalid_scenario:
+        return "invalid combination: " + e.message.replace("<command line --set>: ", "")
+    return f"{e.kind}: {e.message}\n{e.trace}"
+
+
 def record(task: RunTask, outcome: Outcome) -> dict[str, Any]:
     """The sweep's row for one run: identity, status, error, timing and every KPI (NaN if failed)."""
-    error = ""
-    if outcome.error is not None:
-        e = outcome.error
-        if e.invalid_scenario:
-            error = "invalid combination: " + e.message.replace("<command line --set>: ", "")
-        else:
-            error = f"{e.kind}: {e.message}\n{e.trace}"
     whole = outcome.value or {}
     row: dict[str, Any] = {
         "point_id": task.point_id,
         "rep": task.rep,
         "seed": task.seed,
         "status": "ok" if outcome.ok else "failed",
-        "error": error,
+        "error": error_text(outcome),
         "seconds": outcome.seconds,
         "host": outcome.host,
     }

@@ -69,6 +69,7 @@ __all__ = [
     "parse_factors",
     "read_spec",
     "reject_unknown",
+    "value_at",
 ]
 
 SAMPLERS = ("full_factorial", "latin_hypercube", "sobol")
@@ -335,7 +336,8 @@ def reject_unknown(ctx: SpecContext, where: str, got: dict, allowed: set[str]) -
         )
 
 
-def _base_value(config: dict[str, Any], key: str) -> Any:
+def value_at(config: dict[str, Any], key: str) -> Any:
+    """The value at a dotted key of a scenario dumped as JSON (``None`` where there is none)."""
     node: Any = config
     for part in key.replace("]", "").replace("[", ".").split("."):
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
@@ -366,7 +368,7 @@ def parse_factor(ctx: SpecContext, role: Role, raw_key: Any, body: Any, base: Lo
         raise ctx.error(
             where, "give exactly one of 'values' (a list) or 'range' ([low, high] or 'assumption')"
         )
-    base_value = _base_value(base.config.model_dump(mode="json"), key)
+    base_value = value_at(base.config.model_dump(mode="json"), key)
     integer = isinstance(base_value, int) and not isinstance(base_value, bool)
     if "integer" in body:
         integer = expect_bool(ctx, f"{where}.integer", body["integer"])
