@@ -1010,6 +1010,11 @@ def build_report(
                 "Up and right is better on both.</p>" + _figure_html(tradeoff, "tradeoff-chart"),
             )
         )
+    from analysis.search_report import search_section_for  # points of a search's front: its front too
+
+    search = search_section_for(meta)
+    if search is not None:
+        sections.insert(1, ("search", "What it takes: the search's front", search))
     sections += [
         ("funnel", "Funnel and time to target", _funnel_html(tables, targets)),
         ("uncertainty", "Chance and ignorance: plausible worlds", _ensemble_html(tables)),
