@@ -24,9 +24,11 @@ behavioural parameters, *outcomes* are KPIs. Every factor is a dotted key, as fo
 Lever points and uncertainty points are crossed (every policy in every scenario, EMA's
 ``full_factorial`` combination). Samplers are ``full_factorial`` (lists in full, ranges at
 ``levels`` evenly spaced points), ``latin_hypercube`` and ``sobol`` (scrambled, a power of two
-``samples``) from :mod:`scipy.stats.qmc`. Each design point has a stable id, a hash of its values,
-so a restarted sweep recognises its finished runs. Every mistake is a :class:`SpecError` naming the
-SPEC file and the dotted key.
+``samples``) from :mod:`scipy.stats.qmc`. A range may take a ``step`` (``{range: [0, 500000],
+step: 25000}``): its values are then the grid ``low, low + step, ...`` up to ``high``, which every
+sampler keeps to (a budget in round sums, and candidates of a search that repeat). Each design
+point has a stable id, a hash of its values, so a restarted sweep recognises its finished runs.
+Every mistake is a :class:`SpecError` naming the SPEC file and the dotted key.
 """
 
 from __future__ import annotations

@@ -59,6 +59,11 @@ def write_spec(folder: Path, name: str = "spec", **body) -> Path:
     return path
 
 
+def dominated(point: np.ndarray, others: np.ndarray) -> bool:
+    """Whether a row of ``others`` is at least as good on every objective and better on one (minimised)."""
+    return bool((np.all(others <= point, axis=1) & np.any(others < point, axis=1)).any())
+
+
 def front_of(out: Path) -> pd.DataFrame:
     return pd.read_csv(out / "pareto.csv")
 
@@ -270,12 +275,10 @@ def test_the_front_is_non_dominated_and_the_answer_is_on_it(searched):
     f_front = np.column_stack([front["expected_cost_eur"], -front["share_worlds_meeting_all"]])
     f_all = np.column_stack([ok["expected_cost_eur"], -ok["share_worlds_meeting_all"]])
     for i, point in enumerate(f_front):  # no candidate evaluated dominates a front point
-        dominators = np.all(f_all <= point, axis=1) & np.any(f_all < point, axis=1)
-        assert not dominators.any(), front.iloc[i]
+        assert not dominated(point, f_all), front.iloc[i]
     off = ok[~ok["candidate_id"].isin(front["candidate_id"])]
     for _, row in off.iterrows():  # and every candidate off the front is dominated by a front point
-        p = np.array([row["expected_cost_eur"], -row["share_worlds_meeting_all"]])
-        assert (np.all(f_front <= p, axis=1) & np.any(f_front < p, axis=1)).any()
+        assert dominated(np.array([row["expected_cost_eur"], -row["share_worlds_meeting_all"]]), f_front)
     assert front["expected_cost_eur"].is_monotonic_increasing
     assert front["share_worlds_meeting_all"].is_monotonic_increasing
     meeting = ok[ok["share_worlds_meeting_all"] >= 0.6]
@@ -285,6 +288,43 @@ def test_the_front_is_non_dominated_and_the_answer_is_on_it(searched):
     for col in ("fees", "sme_outreach", "share_worlds_meeting_enrolments_cum", "enrolments_cum_q95"):
         assert col in front
     assert (front["share_worlds_meeting_all_lo"] <= front["share_worlds_meeting_all"]).all()
+
+
+def test_nsga3_with_the_deadweight_objective_gives_a_three_objective_front(tmp_path):
+    spec = write_spec(
+        tmp_path,
+        scenario=str(REPO / "scenarios" / "fi" / "ca_fund.yaml"),
+        set={"population.workers": 200, "horizon_weeks": 26},
+        levers={
+            "funding.instruments[0].fee_coverage": {"name": "coverage", "range": [0.5, 1.0]},
+            "funding.instruments[0].eligibility": {
+                "name": "rule",
+                "values": ["firm.ca_covered", "firm.ca_covered and firm.size <= 9", "True"],
+            },
+        },
+        costs={},
+        targets=["enrolments_cum>=50"],
+        robustness={"worlds": 2, "replications": 1, "required_share": 0.5},
+        objectives={"deadweight": True},
+        optimiser={"algorithm": "nsga3", "population": 5, "generations": 2},
+    )
+    out = tmp_path / "out"
+    assert search_command(spec, out) == 0
+    evaluations = pd.read_parquet(out / "evaluations.parquet")
+    ok = evaluations[evaluations["status"] == "ok"]
+    assert len(ok) >= 5 and "mean_deadweight_share" in ok and "deadweight_share_mean" in ok
+    f = np.column_stack(
+        [
+            ok["expected_cost_eur"],
+            -ok["share_worlds_meeting_all"],
+            ok["mean_deadweight_share"].fillna(0.0),  # nobody funded: no deadweight
+        ]
+    )
+    for i, on_front in enumerate(ok["on_front"]):  # on the front exactly when nothing dominates it
+        assert on_front == (not dominated(f[i], f)), ok.iloc[i]
+    assert (
+        json.loads((out / "search.json").read_text())["search"]["objectives"][-1] == "mean_deadweight_share"
+    )
 
 
 def test_search_json_is_the_common_manifest_with_the_search_section(searched):
@@ -329,7 +369,7 @@ def test_the_search_finds_the_true_cheapest_point_of_a_grid(tmp_path):
     spec_path = write_spec(
         tmp_path,
         "search",
-        targets=[f"enrolments_cum>={chosen!r}"],
+        targets=[f"enrolments_cum>={float(chosen)!r}"],
         optimiser={"population": 6, "generations": 5},
     )
     assert search_command(spec_path, out) == 0  # the same worlds and runs: nothing runs again

@@ -178,6 +178,22 @@ def test_designs_full_factorial_lhs_sobol(tmp_path):
     }
 
 
+def test_a_range_with_a_step_keeps_every_design_on_its_grid(tmp_path):
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            levers={"fees.multiplier": {"name": "fees", "range": [0.5, 1.0], "step": 0.1}},
+            uncertainties={"moderation.assessors": {"range": [2, 12], "step": 5}},
+            design={"levers": {"levels": 4}, "uncertainties": {"sampler": "latin_hypercube", "samples": 9}},
+        )
+    )
+    fees = spec.levers[0]
+    assert fees.levels(4) == [0.5, 0.7, 0.8, 1.0] and fees.levels(20) == [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    grid = {p.values["moderation.assessors"] for p in spec.points()}
+    assert grid <= {2, 7, 12} and all(isinstance(v, int) for v in grid)
+    assert fees.describe()["step"] == 0.1
+
+
 def test_seeds_come_from_the_runs_identity_not_its_position(tmp_path):
     spec = load_spec(write_spec(tmp_path, "a"))
     sweep = Sweep(spec, tmp_path / "o")
