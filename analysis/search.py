@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.execution import ResultStore, Runner, write_atomic
-from analysis.manifest import manifest, now, scenario_entry, write_manifest
+from analysis.manifest import manifest, now, resume, scenario_entry, write_manifest
 from analysis.search_eval import Evaluator, LostRuns, Worlds, plain
 from analysis.search_spec import SearchSpec, load_search_spec
 from analysis.sweep_spec import Factor
@@ -206,6 +206,7 @@ class Search:
     def identity(self) -> dict[str, Any]:
         """What makes a stored run with the same key the same run (not the targets, costs or optimiser)."""
         return {
+            "quick": self.spec.quick,  # --quick searches at another size: it needs its own folder
             "scenario_hash": self.spec.scenario_hash,
             "seed": self.spec.seed,
             "worlds": self.spec.worlds,
@@ -218,36 +219,7 @@ class Search:
     def prepare(self) -> Search:
         """Sample the worlds; check the folder holds nothing or this same search; lock it."""
         self.worlds = Worlds.sample(self.spec)
-        meta_path = self.out / "search.json"
-        if self.out.exists() and not self.out.is_dir():
-            raise SearchError(f"{self.out}: exists and is not a folder")
-        if self.out.exists() and any(self.out.iterdir()) and not meta_path.exists():
-            raise SearchError(
-                f"{self.out}: already holds other results (no search.json); choose another --out"
-            )
-        sessions: list[dict[str, Any]] = []
-        if meta_path.exists():
-            try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                old = meta["search"]["identity"]
-                sessions = list(meta["search"].get("sessions", []))
-                self._created = meta.get("created")
-                was_quick = bool(meta["search"].get("quick", False))
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise SearchError(f"{meta_path}: unreadable ({exc}); choose another --out") from None
-            new = self.identity()
-            diff = [k for k in new if old.get(k) != new[k]]
-            if diff:
-                k = diff[0]
-                hint = (
-                    " (--quick searches at another size: give it its own --out)"
-                    if was_quick != self.spec.quick
-                    else ""
-                )
-                raise SearchError(
-                    f"{self.out}: holds runs of a different search ({k} was {old.get(k)!r}, "
-                    f"now {new[k]!r}){hint}; its finished runs are kept: choose another --out"
-                )
+        sessions, self._created = resume(self.out, "search.json", "search", self.identity(), SearchError)
         self.store = ResultStore(self.runs_dir, lambda o: self.evaluator.row(o)).open()
         self.evaluator = Evaluator(self.spec, self.worlds, self.store)
         self._section = {"identity": self.identity(), "sessions": sessions}

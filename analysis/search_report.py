@@ -236,39 +236,25 @@ def front_figure(
         annotation_text=f"required: {required:.0%} of worlds",
         annotation_position="bottom right",
     )
-    best = front[front["share_worlds_meeting_all"] >= required - 1e-12].head(1)
-    if not best.empty:
+
+    def mark(points: pd.DataFrame, name: str, marker: dict, labels: list[str], position: str) -> None:
+        if points.empty:
+            return
+        x, y = points["expected_cost_eur"], points["share_worlds_meeting_all"]
         fig.add_trace(
             go.Scatter(
-                x=best["expected_cost_eur"],
-                y=best["share_worlds_meeting_all"],
-                mode="markers+text",
-                name="cheapest meeting the required share",
-                marker={
-                    "symbol": "star",
-                    "size": 20,
-                    "color": "#e0a100",
-                    "line": {"color": "#222", "width": 1},
-                },
-                text=["cheapest meeting it"],
-                textposition="top left",
-                hoverinfo="skip",
+                x=x, y=y, mode="markers+text", name=name, marker=marker, text=labels, textposition=position
             )
         )
+
+    star = {"symbol": "star", "size": 20, "color": "#e0a100", "line": {"color": "#222", "width": 1}}
+    best = front[front["share_worlds_meeting_all"] >= required - 1e-12].head(1)
+    mark(best, "cheapest meeting the required share", star, ["cheapest meeting it"], "top left")
     if compared:
         picked = front[front["candidate_id"].isin(list(compared))]
-        fig.add_trace(
-            go.Scatter(
-                x=picked["expected_cost_eur"],
-                y=picked["share_worlds_meeting_all"],
-                mode="markers+text",
-                name="compared in this report",
-                marker={"symbol": "circle-open", "size": 18, "color": "#b03a2e", "line": {"width": 2}},
-                text=[compared[c] for c in picked["candidate_id"]],
-                textposition="bottom right",
-                hoverinfo="skip",
-            )
-        )
+        ring = {"symbol": "circle-open", "size": 18, "color": "#b03a2e", "line": {"width": 2}}
+        labels = [compared[c] for c in picked["candidate_id"]]
+        mark(picked, "compared in this report", ring, labels, "bottom right")
     fig.update_layout(
         title="What it takes: expected public cost against the share of worlds meeting every target",
         xaxis_title="expected public cost over the horizon (EUR, mean over worlds)",

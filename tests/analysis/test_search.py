@@ -4,11 +4,6 @@ local = Dask, and chosen points compared in the search's own worlds."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +20,7 @@ from analysis.search_outcomes import RUN_COSTS, micro_firm_funded_learners
 from analysis.search_spec import load_search_spec
 from analysis.sweep_spec import SpecError
 from model.params import load_scenario, override_text
-from tests.conftest import REPO
+from tests.conftest import REPO, kill_mcsim_when
 
 FI = REPO / "scenarios" / "fi" / "baseline.yaml"
 FI_WOMEN = REPO / "scenarios" / "fi" / "women_in_automotive.yaml"
@@ -383,20 +378,8 @@ def test_the_search_finds_the_true_cheapest_point_of_a_grid(tmp_path):
 def test_a_killed_search_resumes_without_rerunning_finished_candidates(searched, tmp_path):
     spec = write_spec(tmp_path)  # the same search as the fixture's
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "analysis.cli", "search", str(spec), "--out", str(out)]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     runs = out / "runs"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if runs.is_dir() and len(list(runs.glob("*.parquet"))) >= 7:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, f"the search ended before it could be killed: {proc.stderr.read().decode()}"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    proc.stderr.close()
-    finished = {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in runs.glob("*.parquet")}
+    finished = kill_mcsim_when(["search", str(spec), "--out", str(out)], runs, 7)
     total = len(list((searched / "runs").glob("*.parquet")))
     assert 7 <= len(finished) < total
     assert main(["search", str(spec), "--out", str(out)]) == 0
@@ -406,18 +389,6 @@ def test_a_killed_search_resumes_without_rerunning_finished_candidates(searched,
         f = runs / name
         assert (f.stat().st_mtime_ns, f.read_bytes()) == stamp
     pd.testing.assert_frame_equal(front_of(out), front_of(searched))  # as if never killed
-
-
-@pytest.fixture(scope="module")
-def dask_cluster():
-    distributed = pytest.importorskip("distributed")
-    import logging
-
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
-    )
-    yield cluster
-    cluster.close()
 
 
 @pytest.mark.slow
