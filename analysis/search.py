@@ -401,7 +401,7 @@ class Search:
             for k, v in spec.constants.items()
         }
         ensemble = f"--ensemble {spec.worlds} --ensemble-reps {spec.replications} --seed {spec.seed}"
-        command = f"mcsim compare {folder.name}/workshop.yaml {ensemble} --report --out DIR"
+        command = f"mcsim compare {folder / 'workshop.yaml'} {ensemble} --report --out DIR"
         reproduce = f"In the worlds of the search: {command}"
         base_levers = {
             override_text(f.key, spec.base_values[f.key]): f"lever: as in {spec.scenario.name} (not varied)"
