@@ -35,6 +35,7 @@ __all__ = [
     "front_figure",
     "front_roles",
     "lever_effects",
+    "lever_limits",
     "search_section",
     "search_section_for",
     "summary_lines",
@@ -109,10 +110,35 @@ def _association(x: pd.Series, y: np.ndarray) -> float:
     return float(math.sqrt(between / ((y - y.mean()) ** 2).sum()))
 
 
-def lever_effects(evaluations: pd.DataFrame, front: pd.DataFrame, levers: Sequence[str]) -> pd.DataFrame:
+def lever_limits(levers: Sequence[Mapping[str, Any]]) -> dict[str, tuple[float, float]]:
+    """The lowest and highest value each numeric lever may take, from its description in ``search.json``."""
+    out = {}
+    for lever in levers:
+        if "range" in lever:
+            lo, hi = lever["range"]
+            step = lever.get("step")
+            top = lo + math.floor((hi - lo) / step + 1e-9) * step if step else hi
+            out[lever["name"]] = (float(lo), float(top))
+        else:
+            numbers = [
+                v for v in lever.get("values", []) if isinstance(v, int | float) and not isinstance(v, bool)
+            ]
+            if numbers and len(numbers) == len(lever.get("values", [])):
+                out[lever["name"]] = (float(min(numbers)), float(max(numbers)))
+    return out
+
+
+def lever_effects(
+    evaluations: pd.DataFrame,
+    front: pd.DataFrame,
+    levers: Sequence[str],
+    limits: Mapping[str, tuple[float, float]] | None = None,
+) -> pd.DataFrame:
     """Per lever: its values on the front and how it moves with robustness (and cost).
 
-    Along the front (cheap end to robust end) and over all candidates evaluated.
+    Along the front (cheap end to robust end) and over all candidates evaluated. ``at_limit``: the
+    lever moves with robustness and its value at the robust end is the end of its range (``limits``),
+    so a wider range might buy more robustness than the front shows.
     """
     ok = evaluations[evaluations["status"] == "ok"]
     by_share = front.sort_values(["share_worlds_meeting_all", "expected_cost_eur"], kind="stable")
@@ -132,6 +158,16 @@ def lever_effects(evaluations: pd.DataFrame, front: pd.DataFrame, levers: Sequen
                 verdict = f"changes with robustness: {ends}"
         else:
             verdict = "varies along the front without a clear link to robustness"
+        lo, hi = (limits or {}).get(name, (math.nan, math.nan))
+        moving = numeric and math.isfinite(front_assoc) and abs(front_assoc) >= STRONG
+        at_limit = bool(
+            moving
+            and len(along)
+            and along.iloc[-1] == (hi if front_assoc > 0 else lo)
+            and along.nunique() > 1
+        )
+        if at_limit:
+            verdict += f", up to the end of its range ({_value(along.iloc[-1])}): a wider range may buy more"
         span = (
             f"{_value(along.min())} – {_value(along.max())}"
             if numeric and len(along)
@@ -147,6 +183,7 @@ def lever_effects(evaluations: pd.DataFrame, front: pd.DataFrame, levers: Sequen
                 ),
                 "all_association_cost": _association(ok[name], ok["expected_cost_eur"].to_numpy(float)),
                 "verdict": verdict,
+                "at_limit": at_limit,
             }
         )
     table = pd.DataFrame(rows)
@@ -348,7 +385,7 @@ def search_section(
         if deadweight:
             cells.append(_share(r.get("mean_deadweight_share")))
         body += f"<tr{mark}>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>"
-    effects = lever_effects(evaluations, front, levers)
+    effects = lever_effects(evaluations, front, levers, lever_limits(section.get("levers", [])))
     lever_rows = "".join(
         f"<tr><td>{_esc(r.lever)}</td><td>{_esc(r.front_values)}</td>"
         + "".join(
@@ -470,6 +507,6 @@ def summary_lines(tables: Mapping[str, pd.DataFrame], spec: SearchSpec) -> list[
     elif not front.empty:
         lines.append(f"\nNo candidate meets every target in {spec.required_share:.0%} of worlds.")
     if not front.empty:
-        effects = lever_effects(evaluations, front, levers)
+        effects = lever_effects(evaluations, front, levers, lever_limits([f.describe() for f in spec.levers]))
         lines.append(_levers_sentence(effects, len(front)))
     return lines

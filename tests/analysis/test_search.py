@@ -17,6 +17,7 @@ from analysis.scenario_files import write_policy_scenario
 from analysis.search import LeverSpace, Search, non_dominated, search_command
 from analysis.search_eval import candidate_id, wilson_interval
 from analysis.search_outcomes import RUN_COSTS, micro_firm_funded_learners
+from analysis.search_report import lever_effects, lever_limits
 from analysis.search_spec import load_search_spec
 from analysis.sweep_spec import SpecError
 from model.params import load_scenario, override_text
@@ -237,6 +238,34 @@ def test_policy_scenario_files_read_back_as_the_overrides(tmp_path):
     for k in ("name", "description", "preset"):
         expected.pop(k), got.pop(k)
     assert got == expected
+
+
+def test_levers_that_move_with_robustness_are_named_and_a_binding_range_is_flagged():
+    front = pd.DataFrame(
+        {
+            "budget": [100.0, 300.0, 500.0, 500.0],
+            "rule": ["a", "a", "b", "b"],
+            "flat": [2.0, 2.0, 2.0, 2.0],
+            "expected_cost_eur": [1.0, 2.0, 3.0, 4.0],
+            "share_worlds_meeting_all": [0.25, 0.5, 0.75, 0.875],
+        }
+    )
+    evaluations = front.assign(status="ok")
+    limits = lever_limits(
+        [
+            {"name": "budget", "range": [0, 520], "step": 100},
+            {"name": "rule", "values": ["a", "b"]},
+            {"name": "flat", "values": [1.0, 2.0]},
+        ]
+    )
+    assert limits == {"budget": (0.0, 500.0), "flat": (1.0, 2.0)}
+    effects = lever_effects(evaluations, front, ["flat", "rule", "budget"], limits).set_index("lever")
+    assert effects.loc["budget", "front_association"] > 0.5 and effects.loc["budget", "at_limit"]
+    assert effects.loc["rule", "front_association"] > 0.5 and not effects.loc["rule", "at_limit"]
+    assert "b at the robust end" in effects.loc["rule", "verdict"]
+    assert effects.loc["flat", "verdict"].startswith("the same") and not effects.loc["flat", "at_limit"]
+    wider = lever_effects(evaluations, front, ["budget"], {"budget": (0.0, 1000.0)})
+    assert not wider["at_limit"].iloc[0]
 
 
 def test_micro_firm_learners_come_from_the_funders_breakdown():
