@@ -104,8 +104,19 @@ class Worlds:
             seed=spec.seed,
             overrides=[*constants, *levers],
         ).sample()
+        worlds = [ens.member_overrides(m) for m in range(spec.worlds)]
+        for m, world in enumerate(worlds):  # a world no policy can run in is the scenario's mistake
+            try:
+                load_scenario(spec.scenario, [*constants, *world, *levers])
+            except ScenarioError as exc:
+                detail = str(exc).replace("<command line --set>: ", "")
+                raise SpecError(
+                    f"{spec.path}: robustness.worlds: plausible world {m} sampled from the scenario's "
+                    f"assumption ranges is refused by the scenario itself ({detail}); a range allows a value "
+                    "the scenario does not: fix the range, or hold the value under 'set:'"
+                ) from None
         return cls(
-            tuple(tuple(ens.member_overrides(m)) for m in range(spec.worlds)),
+            tuple(tuple(world) for world in worlds),
             tuple(tuple(ens.member_seed(m, r) for r in range(spec.replications)) for m in range(spec.worlds)),
             ens.design.rename_axis("world").reset_index(),
             tuple(ens.fixed),

@@ -125,6 +125,26 @@ def test_bad_spec_is_refused_before_any_run(tmp_path, capsys, body, where, what)
     assert not out.exists()  # nothing ran, nothing was written
 
 
+def test_a_world_the_scenario_refuses_is_refused_before_any_run(tmp_path, capsys):
+    """An assumption range wider than the schema allows (a count of 0) stops the search at once."""
+    scenario = tmp_path / "narrow.yaml"
+    scenario.write_text(
+        yaml.safe_dump(
+            {
+                "extends": str(FI),
+                "name": "range wider than the schema",
+                "flows": {"max_open_vacancies": {"value": 1, "assumption": "x", "range": [0, 1]}},
+            }
+        )
+    )
+    spec = write_spec(tmp_path, scenario=str(scenario), robustness={"worlds": 6, "required_share": 0.5})
+    out = tmp_path / "out"
+    assert main(["search", str(spec), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "robustness.worlds" in err and "flows.max_open_vacancies" in err and "set:" in err, err
+    assert not out.exists()
+
+
 def test_a_cost_per_unit_of_a_rule_is_refused(tmp_path):
     spec = write_spec(
         tmp_path,
