@@ -494,6 +494,8 @@ def summary_lines(tables: Mapping[str, pd.DataFrame], spec: SearchSpec) -> list[
         settings = "  ".join(f"{n}={_value(r[n])}" for n in levers)
         flag = " <- cheapest meeting the required share" if r.get("cheapest_meeting") else ""
         cost, share = _eur(r["expected_cost_eur"]), _share(r["share_worlds_meeting_all"])
+        if spec.deadweight_objective:
+            share += f"  deadweight {_share(r.get('mean_deadweight_share')):>7}"
         lines.append(f"  {int(r['point']):>3}  {cost:>16}  {share:>7}  {settings}{flag}")
     best = front[front["cheapest_meeting"]] if "cheapest_meeting" in front else front.iloc[0:0]
     if not best.empty:
