@@ -64,6 +64,7 @@ _USER_ERRORS = (
     ("analysis.outputs", "OutputError"),
     ("analysis.sweep_spec", "SpecError"),
     ("analysis.sweep", "SweepError"),
+    ("analysis.search", "SearchError"),
     ("analysis.calibration.errors", "StudyError"),
     ("analysis.execution.executors", "ExecutionError"),
     ("analysis.rules", "RuleError"),
@@ -526,6 +527,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    """``mcsim search``: the cheapest policy meeting the targets in most plausible worlds."""
+    from analysis.search import search_command
+
+    return search_command(
+        args.spec, args.out, args.quick, args.executor, args.scheduler, args.jobs, argv=args.argv
+    )
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``mcsim calibrate``: fit parameters to targets (simulated moments or ABC-SMC)."""
     from analysis.calibration.commands import calibrate_command
@@ -602,6 +612,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_execution(p)
     p.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser(
+        "search", help="what it takes: the cheapest levers meeting the targets in most plausible worlds"
+    )
+    p.add_argument("spec", help="search SPEC YAML file (see examples/search/)")
+    p.add_argument("--out", type=Path, required=True, help="results folder; rerun the same command to resume")
+    p.add_argument(
+        "--quick", action="store_true", help="the SPEC's quick: sizes (fewer workers, worlds, generations)"
+    )
+    add_execution(p)
+    p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("calibrate", help="fit parameters to Vipunen/SEPE targets (simulated moments, ABC)")
     add_calibrate_arguments(p)

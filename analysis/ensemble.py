@@ -227,7 +227,7 @@ class Ensemble:
         for m, point in enumerate(self.design.to_dict("records")):
             members = [_member_overrides(ls, point, w) for ls, w in zip(self.scenarios, worlds, strict=True)]
             for r in range(self.reps):
-                seed = derive_seed(self.seed, "ensemble", m, r)
+                seed = self.member_seed(m, r)
                 for label, loaded, member in zip(self.labels, self.scenarios, members, strict=True):
                     overrides = (*self.overrides, *member)
                     jobs.append(
@@ -256,6 +256,20 @@ class Ensemble:
     def choice_keys(self) -> list[str]:
         """The structural assumptions sampled as choices (e.g. ``employer.trust_rule``)."""
         return [u.key for u in self.uncertainties if u.kind == "choice"]
+
+    def member_seed(self, member: int, rep: int) -> int:
+        """Seed of replication ``rep`` in plausible world ``member``: the same for every scenario (CRN)."""
+        return derive_seed(self.seed, "ensemble", member, rep)
+
+    def member_overrides(self, member: int, scenario: int = 0) -> list[str]:
+        """``--set`` texts that put scenario ``scenario`` in plausible world ``member`` (after ``sample``).
+
+        What ``run`` applies; ``mcsim search`` runs each candidate policy in these worlds.
+        """
+        if self.design is None:
+            self.sample()
+        point = self.design.to_dict("records")[member]
+        return _member_overrides(self.scenarios[scenario], point)
 
     def describe(self) -> dict[str, Any]:
         """The ensemble's section of the manifest: its size, seeds and what it sampled."""

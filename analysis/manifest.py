@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from model.params import LoadedScenario
 
-__all__ = ["DEPENDENCIES", "manifest", "now", "scenario_entry", "versions", "write_manifest"]
+__all__ = ["DEPENDENCIES", "manifest", "now", "resume", "scenario_entry", "versions", "write_manifest"]
 
 #: Packages whose installed versions every manifest records.
 DEPENDENCIES = (
@@ -53,6 +53,7 @@ DEPENDENCIES = (
     "dask",
     "distributed",
     "ema_workbench",
+    "pymoo",
 )
 
 
@@ -154,6 +155,40 @@ def write_manifest(path: Path, meta: Mapping[str, Any]) -> None:
 
     text = json.dumps(meta, indent=2, default=_plain)
     write_atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def resume(
+    folder: Path, filename: str, command: str, identity: Mapping[str, Any], error: type[Exception]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The sessions and creation time of the results a resumable command goes on with in ``folder``.
+
+    Why: a sweep or a search killed midway is resumed by the same command into the same folder. It
+    may write there only if the folder is empty or holds its own manifest with the same identity
+    (what makes a stored run the same run); anything else is refused with ``error``, naming the
+    folder, and nothing in it is touched. An empty or new folder gives no sessions.
+    """
+    path = Path(folder) / filename
+    if folder.exists() and not folder.is_dir():
+        raise error(f"{folder}: exists and is not a folder")
+    if folder.exists() and any(folder.iterdir()) and not path.exists():
+        raise error(f"{folder}: already holds other results (no {filename}); choose another --out")
+    if not path.exists():
+        return [], None
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        old = meta.get(command, meta)  # a sweep.json before the common manifest kept its section at the top
+        before, sessions = dict(old["identity"]), list(old.get("sessions", []))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise error(f"{path}: unreadable ({exc}); choose another --out") from None
+    diff = [k for k in identity if before.get(k) != identity[k]]
+    if diff:
+        k = diff[0]
+        was, new = before.get(k), identity[k]
+        raise error(
+            f"{folder}: holds runs of a different {command} ({k} was {was!r}, now {new!r}); "
+            "its finished runs are kept: choose another --out"
+        )
+    return sessions, meta.get("created")
 
 
 def _plain(value: Any) -> Any:

@@ -1208,6 +1208,11 @@ def build_report(
         sections.append(
             ("rules", "Does the ranking hold under the other employer rule?", _rules_html(tables))
         )
+    from analysis.search_report import search_section_for  # points of a search's front: its front too
+
+    search = search_section_for(meta)
+    if search is not None:
+        sections.insert(1, ("search", "What it takes: the search's front", search))
     sections += [
         ("uncertainty", "Chance and ignorance: plausible worlds", _ensemble_html(tables)),
         ("funders", "Funders' figures", _funders_html(tables)),

@@ -18,7 +18,6 @@ run: ``<point>-r<rep>.parquet``, or ``.failed.parquet``), ``design.csv``, ``resu
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ import pandas as pd
 
 from analysis.execution import Job, Outcome, ResultStore, Runner, perform, whole_kpis, write_atomic
 from analysis.execution.runner import MAX_IN_FLIGHT
-from analysis.manifest import manifest, now, scenario_entry, write_manifest
+from analysis.manifest import manifest, now, resume, scenario_entry, write_manifest
 from analysis.sweep_spec import SpecError, SweepSpec, load_spec
 from model.kpis import KPI_NAMES
 from model.params import load_scenario, override_text
@@ -43,6 +42,7 @@ __all__ = [
     "SweepError",
     "SessionReport",
     "SpecError",
+    "error_text",
     "evaluate",
     "execute",
     "record",
@@ -96,22 +96,25 @@ def evaluate(scenario: str | Path, overrides: dict[str, Any], seed: int, deadwei
     return Job(whole_kpis, str(scenario), seed, "vector", texts, {"deadweight": deadweight}).run()
 
 
+def error_text(outcome: Outcome) -> str:
+    """Why a run failed, as a results table writes it ('' when it did not)."""
+    e = outcome.error
+    if e is None:
+        return ""
+    if e.invalid_scenario:
+        return "invalid combination: " + e.message.replace("<command line --set>: ", "")
+    return f"{e.kind}: {e.message}\n{e.trace}"
+
+
 def record(task: RunTask, outcome: Outcome) -> dict[str, Any]:
     """The sweep's row for one run: identity, status, error, timing and every KPI (NaN if failed)."""
-    error = ""
-    if outcome.error is not None:
-        e = outcome.error
-        if e.invalid_scenario:
-            error = "invalid combination: " + e.message.replace("<command line --set>: ", "")
-        else:
-            error = f"{e.kind}: {e.message}\n{e.trace}"
     whole = outcome.value or {}
     row: dict[str, Any] = {
         "point_id": task.point_id,
         "rep": task.rep,
         "seed": task.seed,
         "status": "ok" if outcome.ok else "failed",
-        "error": error,
+        "error": error_text(outcome),
         "seconds": outcome.seconds,
         "host": outcome.host,
     }
@@ -199,32 +202,9 @@ class Sweep:
     # -- the output folder ------------------------------------------------------------------
     def prepare(self) -> None:
         """Check the folder holds nothing or this same sweep; lock it; drop stale temp files."""
-        meta_path = self.out / "sweep.json"
-        if self.out.exists() and not self.out.is_dir():
-            raise SweepError(f"{self.out}: exists and is not a folder")
-        if self.out.exists() and any(self.out.iterdir()) and not meta_path.exists():
-            raise SweepError(f"{self.out}: already holds other results (no sweep.json); choose another --out")
+        sessions, self._created = resume(self.out, "sweep.json", "sweep", self.spec.identity(), SweepError)
         self.store.open()
-        section: dict[str, Any] = {"identity": self.spec.identity(), "sessions": []}
-        if meta_path.exists():
-            try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                # sweep.json before the common manifest kept identity and sessions at the top
-                old = meta.get("sweep", meta)
-                section = {"identity": old["identity"], "sessions": list(old.get("sessions", []))}
-                self._created = meta.get("created")
-            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                self.store.close()
-                raise SweepError(f"{meta_path}: unreadable ({exc}); choose another --out") from None
-            old, new = section["identity"], self.spec.identity()
-            diff = [k for k in new if old.get(k) != new[k]]
-            if diff:
-                self.store.close()
-                k = diff[0]
-                raise SweepError(
-                    f"{self.out}: holds runs of a different sweep ({k} was {old.get(k)!r}, now {new[k]!r}); "
-                    "its finished runs are kept: choose another --out"
-                )
+        section: dict[str, Any] = {"identity": self.spec.identity(), "sessions": sessions}
         s = self.spec
         section |= {
             "spec": str(s.path),

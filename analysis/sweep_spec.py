@@ -24,9 +24,11 @@ behavioural parameters, *outcomes* are KPIs. Every factor is a dotted key, as fo
 Lever points and uncertainty points are crossed (every policy in every scenario, EMA's
 ``full_factorial`` combination). Samplers are ``full_factorial`` (lists in full, ranges at
 ``levels`` evenly spaced points), ``latin_hypercube`` and ``sobol`` (scrambled, a power of two
-``samples``) from :mod:`scipy.stats.qmc`. Each design point has a stable id, a hash of its values,
-so a restarted sweep recognises its finished runs. Every mistake is a :class:`SpecError` naming the
-SPEC file and the dotted key.
+``samples``) from :mod:`scipy.stats.qmc`. A range may take a ``step`` (``{range: [0, 500000],
+step: 25000}``): its values are then the grid ``low, low + step, ...`` up to ``high``, which every
+sampler keeps to (a budget in round sums, and candidates of a search that repeat). Each design
+point has a stable id, a hash of its values, so a restarted sweep recognises its finished runs.
+Every mistake is a :class:`SpecError` naming the SPEC file and the dotted key.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from model.streams import derive_seed
 
 __all__ = [
     "SpecError",
+    "SpecContext",
     "Factor",
     "Sampler",
     "SweepSpec",
@@ -59,6 +62,16 @@ __all__ = [
     "canonical_key",
     "point_id",
     "SAMPLERS",
+    "base_scenario",
+    "check_factor_values",
+    "expect_bool",
+    "expect_int",
+    "is_number",
+    "parse_factor",
+    "parse_factors",
+    "read_spec",
+    "reject_unknown",
+    "value_at",
 ]
 
 SAMPLERS = ("full_factorial", "latin_hypercube", "sobol")
@@ -78,7 +91,7 @@ _TOP_KEYS = {
     "design",
     "outcomes",
 }
-_FACTOR_KEYS = {"name", "values", "range", "integer"}
+_FACTOR_KEYS = {"name", "values", "range", "integer", "step"}
 _DESIGN_KEYS = {"levers", "uncertainties", "seed"}
 _SAMPLER_KEYS = {"sampler", "samples", "levels"}
 
@@ -119,25 +132,46 @@ class Factor:
     low: float = 0.0
     high: float = 0.0
     integer: bool = False
+    step: float | None = None
 
     @property
     def is_range(self) -> bool:
         """True for a numeric range, False for a list of values."""
         return self.values is None
 
+    @property
+    def steps(self) -> int:
+        """Grid points of a range with a ``step`` (``low``, ``low + step``, ... up to ``high``); 0 without."""
+        if self.step is None:
+            return 0
+        return int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
+
+    def on_grid(self, k: int) -> Any:
+        """The ``k``-th grid point of a range with a ``step``, written as the step is (no float dust)."""
+        value = self.low + k * self.step
+        return int(round(value)) if self.integer else float(round(value, 12))
+
     def from_unit(self, u: float) -> Any:
         """Map a number in [0, 1) to a value of the factor (LHS and Sobol designs)."""
         if self.values is not None:
             return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
+        if self.step is not None:
+            return self.on_grid(min(int(u * self.steps), self.steps - 1))
         if self.integer:
             lo, hi = int(self.low), int(self.high)
             return min(int(math.floor(lo + u * (hi - lo + 1))), hi)
         return float(self.low + u * (self.high - self.low))
 
     def levels(self, n: int) -> list[Any]:
-        """The values of a full-factorial design: every listed value, or ``n`` points on the range."""
+        """The values of a full-factorial design: every listed value, or ``n`` points on the range.
+
+        With a ``step`` the points are the grid points nearest to ``n`` evenly spaced ones.
+        """
         if self.values is not None:
             return list(self.values)
+        if self.step is not None:
+            ks = np.round(np.linspace(0, self.steps - 1, n)).astype(int).tolist()
+            return [self.on_grid(k) for k in dict.fromkeys(ks)]
         grid = np.linspace(self.low, self.high, n)
         if self.integer:
             return [int(v) for v in dict.fromkeys(np.round(grid).astype(int).tolist())]
@@ -155,6 +189,8 @@ class Factor:
         else:
             out["range"] = [self.low, self.high]
             out["integer"] = self.integer
+            if self.step is not None:
+                out["step"] = self.step
         return out
 
 
@@ -257,31 +293,43 @@ class SweepSpec:
 
 
 # ----------------------------------------------------------------------------------- parsing
+# The pieces below are shared with the search SPEC (``analysis.search_spec``): one reading of a
+# YAML file, one base scenario with its constants, one parser of levers, one check against the
+# scenario, each error naming the file and the dotted key.
 
 
-class _Ctx:
+class SpecContext:
     """Formats errors as ``SPEC: where: what``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
     def error(self, where: str, what: str) -> SpecError:
+        """A :class:`SpecError` naming the file and ``where`` (a dotted key)."""
         return SpecError(f"{self.path}: {where}: {what}" if where else f"{self.path}: {what}")
 
 
-def _int(ctx: _Ctx, where: str, value: Any, minimum: int) -> int:
+def expect_int(ctx: SpecContext, where: str, value: Any, minimum: int) -> int:
+    """A whole number at least ``minimum`` (``true`` is not a number here)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ctx.error(where, f"expected a whole number >= {minimum}, got {value!r}")
     return value
 
 
-def _bool(ctx: _Ctx, where: str, value: Any) -> bool:
+def expect_bool(ctx: SpecContext, where: str, value: Any) -> bool:
+    """``true`` or ``false``."""
     if not isinstance(value, bool):
         raise ctx.error(where, f"expected true or false, got {value!r}")
     return value
 
 
-def _unknown(ctx: _Ctx, where: str, got: dict, allowed: set[str]) -> None:
+def is_number(value: Any) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def reject_unknown(ctx: SpecContext, where: str, got: dict, allowed: set[str]) -> None:
+    """Refuse the first key of ``got`` that is not ``allowed``, naming it."""
     extra = sorted(str(k) for k in set(got) - allowed)
     if extra:
         raise ctx.error(
@@ -290,7 +338,8 @@ def _unknown(ctx: _Ctx, where: str, got: dict, allowed: set[str]) -> None:
         )
 
 
-def _base_value(config: dict[str, Any], key: str) -> Any:
+def value_at(config: dict[str, Any], key: str) -> Any:
+    """The value at a dotted key of a scenario dumped as JSON (``None`` where there is none)."""
     node: Any = config
     for part in key.replace("]", "").replace("[", ".").split("."):
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
@@ -302,11 +351,8 @@ def _base_value(config: dict[str, Any], key: str) -> Any:
     return node
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _factor(ctx: _Ctx, role: Role, raw_key: Any, body: Any, base: LoadedScenario) -> Factor:
+def parse_factor(ctx: SpecContext, role: Role, raw_key: Any, body: Any, base: LoadedScenario) -> Factor:
+    """One lever or uncertainty: ``{values: [...]}``, a plain list, or ``{range: [lo, hi], step: s}``."""
     group = "levers" if role == "lever" else "uncertainties"
     if not isinstance(raw_key, str) or not raw_key.strip():
         raise ctx.error(group, f"expected dotted scenario keys, got {raw_key!r}")
@@ -316,7 +362,7 @@ def _factor(ctx: _Ctx, role: Role, raw_key: Any, body: Any, base: LoadedScenario
         body = {"values": body}
     if not isinstance(body, dict):
         raise ctx.error(where, "expected {values: [...]} or {range: [low, high]} (or a plain list)")
-    _unknown(ctx, where, body, _FACTOR_KEYS)
+    reject_unknown(ctx, where, body, _FACTOR_KEYS)
     name = body.get("name", _identifier(key))
     if not isinstance(name, str) or not name.isidentifier():
         raise ctx.error(f"{where}.name", f"expected a Python identifier, got {name!r}")
@@ -324,11 +370,13 @@ def _factor(ctx: _Ctx, role: Role, raw_key: Any, body: Any, base: LoadedScenario
         raise ctx.error(
             where, "give exactly one of 'values' (a list) or 'range' ([low, high] or 'assumption')"
         )
-    base_value = _base_value(base.config.model_dump(mode="json"), key)
+    base_value = value_at(base.config.model_dump(mode="json"), key)
     integer = isinstance(base_value, int) and not isinstance(base_value, bool)
     if "integer" in body:
-        integer = _bool(ctx, f"{where}.integer", body["integer"])
+        integer = expect_bool(ctx, f"{where}.integer", body["integer"])
     if "values" in body:
+        if "step" in body:
+            raise ctx.error(f"{where}.step", "a step goes with a range, not with a list of values")
         values = body["values"]
         if not isinstance(values, list) or not values:
             raise ctx.error(f"{where}.values", f"expected a non-empty list, got {values!r}")
@@ -345,14 +393,31 @@ def _factor(ctx: _Ctx, role: Role, raw_key: Any, body: Any, base: LoadedScenario
                 "this key has none (`mcsim explain SCENARIO --kind assumption` lists them)",
             )
         rng = list(prov.range)
-    if not (isinstance(rng, list) and len(rng) == 2 and all(_number(v) for v in rng) and rng[0] < rng[1]):
+    if not (isinstance(rng, list) and len(rng) == 2 and all(is_number(v) for v in rng) and rng[0] < rng[1]):
         raise ctx.error(
             f"{where}.range", f"expected [low, high] with low < high, or 'assumption'; got {rng!r}"
         )
-    return Factor(key, name, role, low=float(rng[0]), high=float(rng[1]), integer=integer)
+    step = body.get("step")
+    if step is not None:
+        width = rng[1] - rng[0]
+        if not is_number(step) or not 0 < step <= width or (integer and step != int(step)):
+            kind = "a whole number" if integer else "a number"
+            raise ctx.error(f"{where}.step", f"expected {kind} with 0 < step <= {width:g}, got {step!r}")
+        step = float(step)
+    return Factor(key, name, role, low=float(rng[0]), high=float(rng[1]), integer=integer, step=step)
 
 
-def _sampler(ctx: _Ctx, where: str, raw: Any, default: Sampler) -> Sampler:
+def parse_factors(ctx: SpecContext, raw: dict, group: str, role: Role, base: LoadedScenario) -> list[Factor]:
+    """The factors under ``group`` (``levers`` or ``uncertainties``), in the file's order."""
+    value = raw.get(group) or {}
+    if not isinstance(value, dict):
+        raise ctx.error(
+            group, "expected a mapping of dotted scenario keys to {values: [...]} or {range: [lo, hi]}"
+        )
+    return [parse_factor(ctx, role, k, v, base) for k, v in value.items()]
+
+
+def _sampler(ctx: SpecContext, where: str, raw: Any, default: Sampler) -> Sampler:
     if raw is None:
         return default
     if isinstance(raw, str):
@@ -361,11 +426,11 @@ def _sampler(ctx: _Ctx, where: str, raw: Any, default: Sampler) -> Sampler:
         raise ctx.error(
             where, f"expected a sampler name ({', '.join(SAMPLERS)}) or {{sampler: ..., samples: N}}"
         )
-    _unknown(ctx, where, raw, _SAMPLER_KEYS)
+    reject_unknown(ctx, where, raw, _SAMPLER_KEYS)
     kind = raw.get("sampler", default.kind)
     if kind not in SAMPLERS:
         raise ctx.error(f"{where}.sampler", f"expected one of {', '.join(SAMPLERS)}, got {kind!r}")
-    levels = _int(ctx, f"{where}.levels", raw.get("levels", 3), 2)
+    levels = expect_int(ctx, f"{where}.levels", raw.get("levels", 3), 2)
     samples = raw.get("samples")
     if kind == "full_factorial":
         if samples is not None:
@@ -373,7 +438,7 @@ def _sampler(ctx: _Ctx, where: str, raw: Any, default: Sampler) -> Sampler:
         return Sampler(kind, None, levels)
     if samples is None:
         raise ctx.error(f"{where}.samples", f"a {kind} design needs 'samples' (the number of points)")
-    samples = _int(ctx, f"{where}.samples", samples, 1)
+    samples = expect_int(ctx, f"{where}.samples", samples, 1)
     if kind == "sobol" and samples & (samples - 1):
         lo = 1 << (samples.bit_length() - 1)
         raise ctx.error(
@@ -382,18 +447,20 @@ def _sampler(ctx: _Ctx, where: str, raw: Any, default: Sampler) -> Sampler:
     return Sampler(kind, samples, levels)
 
 
-def _check_against_scenario(ctx: _Ctx, spec: SweepSpec) -> None:
+def check_factor_values(
+    ctx: SpecContext, scenario: Path, constants: dict[str, Any], factors: list[Factor]
+) -> None:
     """Try every factor value on the scenario; refuse unknown keys and values bad on their own.
 
     A value whose error names another key (a check across fields, such as a fund with neither levy
     nor budget) may be fine in combination: such runs are tried and, if they fail, recorded.
     """
-    constants = spec.constant_overrides()
-    for f in spec.factors:
+    texts = [override_text(k, v) for k, v in constants.items()]
+    for f in factors:
         group = "levers" if f.role == "lever" else "uncertainties"
         for value in f.candidates():
             try:
-                load_scenario(spec.scenario, [*constants, override_text(f.key, value)])
+                load_scenario(scenario, [*texts, override_text(f.key, value)])
             except ScenarioError as exc:
                 lines = str(exc).splitlines()
                 own = [ln for ln in lines if f": {f.key}:" in ln or ln.startswith(f"--set {f.key}:")]
@@ -402,16 +469,12 @@ def _check_against_scenario(ctx: _Ctx, spec: SweepSpec) -> None:
                     raise ctx.error(f"{group}.{f.key}", f"value {value!r} is refused: {detail}") from None
 
 
-def load_spec(path: str | Path, set_values: dict[str, Any] | None = None) -> SweepSpec:
-    """Read, check and return a SPEC; raise :class:`SpecError` naming the file and dotted key.
-
-    ``set_values`` adds constants after the SPEC's own ``set:`` (like ``--set``; a smaller
-    population for a quick try, say).
-    """
+def read_spec(path: str | Path, what: str = "sweep SPEC") -> tuple[SpecContext, str, dict]:
+    """Read a SPEC file: its error context, its text and its top-level mapping."""
     path = Path(path)
-    ctx = _Ctx(path)
+    ctx = SpecContext(path)
     if not path.is_file():
-        raise SpecError(f"{path}: no such sweep SPEC file")
+        raise SpecError(f"{path}: no such {what} file")
     text = path.read_text(encoding="utf-8")
     try:
         raw = yaml.safe_load(text)
@@ -421,11 +484,17 @@ def load_spec(path: str | Path, set_values: dict[str, Any] | None = None) -> Swe
         raise SpecError(f"{path}{where}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ctx.error("", "expected a mapping with at least 'scenario'")
-    _unknown(ctx, "", raw, _TOP_KEYS)
+    return ctx, text, raw
+
+
+def base_scenario(
+    ctx: SpecContext, raw: dict, set_values: dict[str, Any] | None = None
+) -> tuple[Path, dict[str, Any], LoadedScenario]:
+    """The scenario file, the ``set:`` constants (then ``set_values``) and the scenario loaded with them."""
     scen = raw.get("scenario")
     if not isinstance(scen, str) or not scen:
         raise ctx.error("scenario", "required: a scenario file relative to the SPEC, or a bundled name")
-    scenario = (path.parent / scen).resolve()
+    scenario = (ctx.path.parent / scen).resolve()
     if not scenario.is_file():
         bundled = bundled_scenario(scen)
         if bundled is None:
@@ -433,7 +502,6 @@ def load_spec(path: str | Path, set_values: dict[str, Any] | None = None) -> Swe
                 "scenario", f"'{scen}' does not exist (looked for {scenario}) and is no bundled scenario"
             )
         scenario = bundled.resolve()
-
     constants_raw = raw.get("set") or {}
     if not isinstance(constants_raw, dict):
         raise ctx.error("set", "expected a mapping of dotted keys to values")
@@ -442,9 +510,21 @@ def load_spec(path: str | Path, set_values: dict[str, Any] | None = None) -> Swe
         base = load_scenario(scenario, [override_text(k, v) for k, v in constants.items()])
     except ScenarioError as exc:
         raise ctx.error("set", str(exc).replace("<command line --set>", "value")) from None
+    return scenario, constants, base
 
-    levers = [_factor(ctx, "lever", k, v, base) for k, v in _mapping(ctx, raw, "levers").items()]
-    uncs = [_factor(ctx, "uncertainty", k, v, base) for k, v in _mapping(ctx, raw, "uncertainties").items()]
+
+def load_spec(path: str | Path, set_values: dict[str, Any] | None = None) -> SweepSpec:
+    """Read, check and return a SPEC; raise :class:`SpecError` naming the file and dotted key.
+
+    ``set_values`` adds constants after the SPEC's own ``set:`` (like ``--set``; a smaller
+    population for a quick try, say).
+    """
+    ctx, text, raw = read_spec(path)
+    reject_unknown(ctx, "", raw, _TOP_KEYS)
+    scenario, constants, base = base_scenario(ctx, raw, set_values)
+
+    levers = parse_factors(ctx, raw, "levers", "lever", base)
+    uncs = parse_factors(ctx, raw, "uncertainties", "uncertainty", base)
     seen: dict[str, str] = {}
     for f in [*levers, *uncs]:
         where = f"{'levers' if f.role == 'lever' else 'uncertainties'}.{f.key}"
@@ -456,11 +536,11 @@ def load_spec(path: str | Path, set_values: dict[str, Any] | None = None) -> Swe
             raise ctx.error(f"{where}.name", f"name '{f.name}' is used by another factor")
         seen[f.key] = f.name
 
-    seed = _int(ctx, "seed", raw.get("seed", 1), 0)
+    seed = expect_int(ctx, "seed", raw.get("seed", 1), 0)
     design = raw.get("design") or {}
     if not isinstance(design, dict):
         raise ctx.error("design", "expected a mapping with 'levers', 'uncertainties' and 'seed'")
-    _unknown(ctx, "design", design, _DESIGN_KEYS)
+    reject_unknown(ctx, "design", design, _DESIGN_KEYS)
     lever_sampler = _sampler(ctx, "design.levers", design.get("levers"), Sampler("full_factorial"))
     unc_default = Sampler("latin_hypercube", None)
     unc_sampler = _sampler(ctx, "design.uncertainties", design.get("uncertainties"), unc_default)
@@ -478,32 +558,25 @@ def load_spec(path: str | Path, set_values: dict[str, Any] | None = None) -> Swe
             raise ctx.error(f"outcomes[{i}]", f"unknown KPI {name!r}; known: {', '.join(KPI_NAMES)}")
 
     spec = SweepSpec(
-        path=path.resolve(),
+        path=ctx.path.resolve(),
         scenario=scenario,
         scenario_hash=base.hash,
-        name=str(raw.get("name", path.stem)),
+        name=str(raw.get("name", ctx.path.stem)),
         description=str(raw.get("description", "")),
         seed=seed,
-        replications=_int(ctx, "replications", raw.get("replications", 1), 1),
-        deadweight=_bool(ctx, "deadweight", raw.get("deadweight", True)),
-        common_random_numbers=_bool(ctx, "common_random_numbers", raw.get("common_random_numbers", False)),
+        replications=expect_int(ctx, "replications", raw.get("replications", 1), 1),
+        deadweight=expect_bool(ctx, "deadweight", raw.get("deadweight", True)),
+        common_random_numbers=expect_bool(
+            ctx, "common_random_numbers", raw.get("common_random_numbers", False)
+        ),
         constants=constants,
         levers=levers,
         uncertainties=uncs,
         lever_sampler=lever_sampler,
         uncertainty_sampler=unc_sampler,
-        design_seed=_int(ctx, "design.seed", design.get("seed", seed), 0),
+        design_seed=expect_int(ctx, "design.seed", design.get("seed", seed), 0),
         outcomes=tuple(dict.fromkeys(outcomes)),
         text=text,
     )
-    _check_against_scenario(ctx, spec)
+    check_factor_values(ctx, spec.scenario, spec.constants, spec.factors)
     return spec
-
-
-def _mapping(ctx: _Ctx, raw: dict, key: str) -> dict:
-    value = raw.get(key) or {}
-    if not isinstance(value, dict):
-        raise ctx.error(
-            key, "expected a mapping of dotted scenario keys to {values: [...]} or {range: [lo, hi]}"
-        )
-    return value

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,12 +56,13 @@ TARGETS: dict[str, Target] = {
 _FLOWS = {k.name: k.kind == "flow" for k in KPIS}
 
 
-def parse_target(text: str) -> tuple[str, Target]:
+def parse_target(text: str, names: Collection[str] = KPI_NAMES) -> tuple[str, Target]:
     """Read ``KPI>=VALUE`` or ``KPI<=VALUE`` (``--target``); a ValueError says what was expected.
 
     Why: the evidence states one numeric target; a workshop or funder sets its own (spend per
     credential at most 1,500; acceptance at least 0.3) and wants the same colours, shares of worlds
-    and time to target for it.
+    and time to target for it. ``names`` are the outcomes a target may name (``mcsim search`` adds
+    a few whole-run figures to the KPIs).
     """
     match = re.fullmatch(r"\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*", text)
     if match is None:
@@ -69,8 +70,8 @@ def parse_target(text: str) -> tuple[str, Target]:
             f"--target {text!r}: expected KPI>=VALUE or KPI<=VALUE, e.g. employer_acceptance_rate>=0.3"
         )
     kpi, op, raw = match.groups()
-    if kpi not in KPI_NAMES:
-        raise ValueError(f"--target {text!r}: unknown KPI {kpi!r}; KPIs are: {', '.join(KPI_NAMES)}")
+    if kpi not in names:
+        raise ValueError(f"--target {text!r}: unknown KPI {kpi!r}; KPIs are: {', '.join(names)}")
     try:
         value = float(raw)
     except ValueError:

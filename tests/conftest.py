@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +83,40 @@ def funded(tmp_path: Path):
         return load_scenario(path, SMALL + (overrides or []))
 
     return make
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A Dask LocalCluster of two single-threaded worker processes (executor tests)."""
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+    )
+    yield cluster
+    cluster.close()
+
+
+def kill_mcsim_when(
+    args: list[str], runs: Path, files: int, timeout: float = 120.0
+) -> dict[str, tuple[int, bytes]]:
+    """Run ``mcsim ARGS`` in a subprocess and SIGKILL it once ``runs`` holds ``files`` result files.
+
+    Returns every finished file as the kill left it (name -> (modification time, bytes)), for a
+    resumable command's test that a rerun neither redoes nor rewrites them.
+    """
+    cmd = [sys.executable, "-m", "analysis.cli", *args]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if runs.is_dir() and len(list(runs.glob("*.parquet"))) >= files:
+            break
+        time.sleep(0.02)
+    ended = proc.poll() is not None
+    assert not ended, f"mcsim {args[0]} ended before it could be killed: {proc.stderr.read().decode()}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    return {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in runs.glob("*.parquet")}

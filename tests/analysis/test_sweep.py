@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
@@ -20,7 +15,7 @@ from analysis.cli import main
 from analysis.execution import Runner, SequentialExecutor, open_executor
 from analysis.sweep import Sweep, execute, run_seed, sweep_command
 from analysis.sweep_spec import SpecError, load_spec, point_id
-from tests.conftest import REPO
+from tests.conftest import REPO, kill_mcsim_when
 
 CA_FUND = REPO / "scenarios" / "fi" / "ca_fund.yaml"
 TINY = {"population.workers": 200, "horizon_weeks": 26}
@@ -176,6 +171,22 @@ def test_designs_full_factorial_lhs_sobol(tmp_path):
         for p in ff.points()
         if p.values["funding.instruments[0].fee_coverage"] in (0.5, 0.75, 1.0)
     }
+
+
+def test_a_range_with_a_step_keeps_every_design_on_its_grid(tmp_path):
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            levers={"fees.multiplier": {"name": "fees", "range": [0.5, 1.0], "step": 0.1}},
+            uncertainties={"moderation.assessors": {"range": [2, 12], "step": 5}},
+            design={"levers": {"levels": 4}, "uncertainties": {"sampler": "latin_hypercube", "samples": 9}},
+        )
+    )
+    fees = spec.levers[0]
+    assert fees.levels(4) == [0.5, 0.7, 0.8, 1.0] and fees.levels(20) == [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    grid = {p.values["moderation.assessors"] for p in spec.points()}
+    assert grid <= {2, 7, 12} and all(isinstance(v, int) for v in grid)
+    assert fees.describe()["step"] == 0.1
 
 
 def test_seeds_come_from_the_runs_identity_not_its_position(tmp_path):
@@ -340,20 +351,8 @@ def test_a_killed_sweep_restarts_with_only_the_missing_runs(tmp_path):
     )
     out = tmp_path / "out"
     planned = 2 * 5 * 2
-    cmd = [sys.executable, "-m", "analysis.cli", "sweep", str(spec), "--out", str(out)]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     runs = out / "runs"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if runs.is_dir() and len(list(runs.glob("*.parquet"))) >= 5:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.stderr.read().decode()}"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    proc.stderr.close()
-    finished = {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in runs.glob("*.parquet")}
+    finished = kill_mcsim_when(["sweep", str(spec), "--out", str(out)], runs, 5, timeout=60)
     assert 5 <= len(finished) < planned
     for name in finished:  # every finished file is whole
         assert len(pd.read_parquet(runs / name)) == 1, name
@@ -366,18 +365,6 @@ def test_a_killed_sweep_restarts_with_only_the_missing_runs(tmp_path):
     assert not list(runs.glob(".*.tmp"))
     table = results(out)
     assert len(table) == planned and (table["status"] == "ok").all()
-
-
-@pytest.fixture(scope="module")
-def dask_cluster():
-    distributed = pytest.importorskip("distributed")
-    import logging
-
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
-    )
-    yield cluster
-    cluster.close()
 
 
 def test_local_processes_and_dask_give_identical_results(tmp_path, dask_cluster):
