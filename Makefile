@@ -23,7 +23,7 @@ demo: $(VENV)/.installed-dev
 	$(VENV)/bin/mcsim demo
 
 test: $(VENV)/.installed-dev browser wheel-check
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n 2  # two processes: the suite is sized for 2 cores
 
 # Checks longer than the whole suite (every scenario of every bundled workshop set differs from its
 # baseline at 10 replications: 11-17 minutes on 2 cores). Not part of `make test`.

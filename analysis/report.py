@@ -1073,7 +1073,7 @@ _NO_DIFFERENCE = "no detectable difference from the baseline"
 
 
 def _undetected(diff: pd.DataFrame | None) -> list[str]:
-    """Scenarios none of whose pilot KPIs, funders' figures or content KPIs differ from the baseline beyond chance."""
+    """Scenarios none of whose pilot KPIs, funders' figures or content KPIs differ beyond chance."""
     if diff is None:
         return []
     return [label for label, differs in detectable(diff).items() if not differs]
@@ -1084,7 +1084,8 @@ def _undetected_html(undetected: Sequence[str], reps: Any) -> str:
         return ""
     return (
         '<p class="warning" id="no-difference"><b>No detectable difference from the baseline:</b> '
-        f"{_esc(', '.join(undetected))}. None of the pilot KPIs (report L692–700), funders' figures or content-renewal KPIs of "
+        f"{_esc(', '.join(undetected))}. None of the pilot KPIs (report L692–700), funders' figures or "
+        "content-renewal KPIs of "
         f"{'this scenario' if len(undetected) == 1 else 'these scenarios'} has a paired 95 % interval that "
         f"excludes zero at {_esc(reps)} replications: as run, the room cannot tell "
         f"{'it' if len(undetected) == 1 else 'them'} from the baseline.</p>"

@@ -140,8 +140,8 @@ def detectable(
     """Per scenario of a ``differences`` table: does it differ from the baseline beyond chance?
 
     True when the paired 95 % interval of at least one of ``kpis`` (default: the pilot KPIs, the
-    funders' figures and, where content renewal runs, its KPIs) excludes 0. An interval that cannot be computed (one replication, a KPI
-    undefined in a run) shows nothing.
+    funders' figures and, where content renewal runs, its KPIs) excludes 0. An interval that cannot
+    be computed (one replication, a KPI undefined in a run) shows nothing.
     """
     d = diff[diff["kpi"].isin(kpis)]
     excludes = (d["lo"] > 0) | (d["hi"] < 0)
