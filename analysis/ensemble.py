@@ -254,8 +254,12 @@ class Ensemble:
         return self
 
     def choice_keys(self) -> list[str]:
-        """The structural assumptions sampled as choices (e.g. ``employer.trust_rule``)."""
-        return [u.key for u in self.uncertainties if u.kind == "choice"]
+        """The structural assumptions sampled as choices (e.g. ``employer.trust_rule``).
+
+        A design edited by hand may hold a choice at its value: then it is not sampled.
+        """
+        keys = [u.key for u in self.uncertainties if u.kind == "choice"]
+        return keys if self.design is None else [k for k in keys if k in self.design.columns]
 
     def member_seed(self, member: int, rep: int) -> int:
         """Seed of replication ``rep`` in plausible world ``member``: the same for every scenario (CRN)."""
