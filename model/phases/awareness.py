@@ -59,11 +59,28 @@ def worker_bound(c: Compiled) -> float:
     return float(bass_probability(p_max + d.employer_channel_per_year, d.worker_q, 1.0))
 
 
-def women_share_by_region(world: World, c: Compiled) -> np.ndarray:
-    """Women's share among each region's workforce and learners: the role models women see."""
+def women_share_by_region(world: World, c: Compiled, learners_only: bool = False) -> np.ndarray:
+    """Women's share among each region's workforce and learners (or learners only): role models."""
     w = world.workers
-    present = w.active & ((w.firm >= 0) | (w.status != 0))
-    return _share_by_region(w.woman, w.region, len(c.region_names), present)
+    n_reg = len(c.region_names)
+    total, hits = _women_by_region(w.woman, w.region, w.active, w.firm, w.status, n_reg, learners_only)
+    return np.divide(hits, total, out=np.zeros(n_reg), where=total > 0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _women_by_region(woman, region, active, firm, status, n_regions: int, learners_only: bool):
+    """(people, women) per region among active learners and, unless ``learners_only``, the employed."""
+    total = np.zeros(n_regions, np.float64)
+    hits = np.zeros(n_regions, np.float64)
+    for i in range(woman.size):
+        if not active[i]:
+            continue
+        if status[i] == 0 and (learners_only or firm[i] < 0):
+            continue
+        total[region[i]] += 1.0
+        if woman[i]:
+            hits[region[i]] += 1.0
+    return total, hits
 
 
 def _contacts(s: Streams, purpose: str, step: int, ids: np.ndarray, target, scale: float) -> np.ndarray:

@@ -10,11 +10,12 @@ caring load.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from model.compiled import DELIVERIES, Compiled
 from model.events import EventLog
-from model.phases.awareness import _share_by_region
+from model.phases.awareness import women_share_by_region
 from model.phases.occasions import firm_intents
 from model.rules import funding
 from model.rules.beliefs import kind_of, reputation_factor
@@ -112,13 +113,20 @@ def kind_acceptance(world: World, c: Compiled) -> np.ndarray:
     """(regions, kinds): the share of each region's firms that accept each kind of credential."""
     sm = world.smes
     n_reg = len(c.region_names)
-    active = sm.active
-    per_mask = np.bincount(
-        sm.region[active].astype(np.int64) * 16 + sm.accepts_kinds[active], minlength=n_reg * 16
-    ).reshape(n_reg, 16)
+    per_mask = _firms_by_accepted_kinds(sm.region, sm.accepts_kinds, sm.active, n_reg)
     bits = (np.arange(16)[:, None] >> np.arange(N_KINDS)) & 1  # (masks, kinds)
     firms = per_mask.sum(axis=1, keepdims=True)
     return np.divide(per_mask @ bits, firms, out=np.zeros((n_reg, N_KINDS)), where=firms > 0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _firms_by_accepted_kinds(region, accepts_kinds, active, n_regions: int) -> np.ndarray:
+    """(regions, 16): active firms per region by the set of kinds they accept (a 4-bit mask)."""
+    counts = np.zeros((n_regions, 16), np.int64)
+    for f in range(region.size):
+        if active[f]:
+            counts[region[f], accepts_kinds[f]] += 1
+    return counts
 
 
 def provider_reputation(world: World, c: Compiled) -> np.ndarray:
@@ -175,7 +183,7 @@ def _self_enrolment(
     if c.cfg.content.enabled:  # credentials on stale content are worth less (issue: agility)
         value = value - c.cfg.content.stale_value_weight * (1.0 - current[w.region[idle]])
     if wk.role_model_value > 0:  # women who see women learning value the credential more
-        learners = _share_by_region(w.woman, w.region, len(c.region_names), w.active & (w.status != 0))
+        learners = women_share_by_region(world, c, learners_only=True)
         value = value + wk.role_model_value * w.woman[idle] * learners[w.region[idle]]
     flexible = _FLEXIBLE[p.delivery[prov]]
     relief = np.where(flexible, wk.flexible_delivery_relief, 0.0)

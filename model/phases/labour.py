@@ -22,7 +22,7 @@ from model.phases.decisions import provider_reputation
 from model.phases.issuance import log_checks
 from model.phases.training import drop_out
 from model.rules.beliefs import kind_of
-from model.rules.firms import firm_ev_share
+from model.rules.firms import firm_ev_share, staff_counts
 from model.rules.queues import group_starts, lexsort
 from model.rules.verification import check_credentials
 from model.state import FIELDS, ActorArrays, Status, World
@@ -124,8 +124,8 @@ def _firm_turnover(world: World, c: Compiled, s: Streams, step: int, log: EventL
     """Firms close (their staff become jobseekers) and new firms open."""
     f, sm, w, g = c.cfg.flows, world.smes, world.workers, world.globals
     day0 = c.day0(step)
-    ids = np.flatnonzero(sm.active)
-    closing = ids[s.uniform("firm_close", step, ids) < weekly(f.firm_closure_per_year)]
+    n_active = int(np.count_nonzero(sm.active))
+    closing, _ = s.under("firm_close", step, sm.active, float(weekly(f.firm_closure_per_year)))
     if len(closing):
         shut = np.zeros(sm.n + 1, dtype=bool)  # last slot: no firm (-1)
         shut[closing] = True
@@ -142,7 +142,7 @@ def _firm_turnover(world: World, c: Compiled, s: Streams, step: int, log: EventL
         for name in ("active", "aware", "accepts", "design_group"):
             getattr(sm, name)[closing] = False
         sm.vacancies[closing] = 0
-    expected = f.firm_entry_per_year * len(ids) / 52.0 + g.firm_entry_carry
+    expected = f.firm_entry_per_year * n_active / 52.0 + g.firm_entry_carry
     k = int(expected)
     g.firm_entry_carry = expected - k
     if k:
@@ -198,14 +198,39 @@ def _apply(
     return pool[np.clip(pick, start, end - 1)]
 
 
+def _vacancy_rate(c: Compiled, staff: np.ndarray, ev: np.ndarray) -> np.ndarray:
+    """Vacancies a firm opens a year: in proportion to its staff (at least one), more as EV work grows."""
+    f = c.cfg.flows
+    return f.vacancy_per_employee_per_year * np.maximum(staff, 1) * (1.0 + f.vacancy_ev_growth * ev)
+
+
+def vacancy_bound(c: Compiled, most_staff: int, most_ev: float) -> float:
+    """Upper bound of a firm's weekly chance of opening a vacancy: the largest staff and EV share."""
+    rate = _vacancy_rate(c, np.array([most_staff]), np.array([most_ev]))
+    return float(weekly(rate)[0]) * (1.0 + 1e-12)  # a hair above: rounding never puts it under a firm's
+
+
+def _vacancies_opened(world: World, c: Compiled, s: Streams, step: int) -> np.ndarray:
+    """Active firms that open a vacancy this week.
+
+    Thinning: one keyed draw per active firm is compared first with the bound, and each firm's own
+    chance is computed only under it (the same firms as drawing against each firm's chance).
+    """
+    sm, w = world.smes, world.workers
+    if not sm.active.any():
+        return np.zeros(0, np.int64)
+    staff = staff_counts(w.firm, sm.n)  # people who left have no firm (-1)
+    ev_share = c.ev_share(step)
+    most_ev = float(firm_ev_share(ev_share, sm.ev_mult[sm.active].max()))
+    cand, u = s.under("vacancy", step, sm.active, vacancy_bound(c, int(staff[sm.active].max()), most_ev))
+    rate = _vacancy_rate(c, staff[cand], firm_ev_share(ev_share, sm.ev_mult[cand]))
+    return cand[u < weekly(rate)]
+
+
 def _hiring(world: World, c: Compiled, s: Streams, step: int, log: EventLog) -> None:
     """Firms open vacancies; jobseekers apply to one; each firm hires its best applicants."""
     f, sm, w = c.cfg.flows, world.smes, world.workers
-    firms = np.flatnonzero(sm.active)
-    staff = np.bincount(w.firm + 1, minlength=sm.n + 1)[1:][firms]  # people who left have no firm (-1)
-    ev = firm_ev_share(c.ev_share(step), sm.ev_mult[firms])
-    rate = f.vacancy_per_employee_per_year * np.maximum(staff, 1) * (1.0 + f.vacancy_ev_growth * ev)
-    opens = firms[s.uniform("vacancy", step, firms) < weekly(rate)]
+    opens = _vacancies_opened(world, c, s, step)
     sm.vacancies[opens] = np.minimum(sm.vacancies[opens] + 1, f.max_open_vacancies)
     hiring = np.flatnonzero(sm.active & (sm.vacancies > 0))
     seekers = np.flatnonzero(w.jobseeker)  # people who left are not jobseekers

@@ -22,7 +22,7 @@ import numpy as np
 from model.compiled import DAYS_PER_YEAR, Compiled
 from model.rules import funding
 from model.rules.firm_choice import choose_option, occasion_probability, option_utility
-from model.rules.firms import firm_ev_share
+from model.rules.firms import firm_ev_share, staff_counts
 from model.rules.intents import Intents
 from model.rules.offers import concat_offers, course_offers, module_offers
 from model.rules.providers import choose_provider, members, routes
@@ -179,17 +179,6 @@ def _coarse_table(world: World, c: Compiled, step: int, max_staff: int) -> np.nd
 
 
 @numba.njit(cache=True, nogil=True)
-def _staff_counts(firm_of_worker: np.ndarray, n_firms: int) -> np.ndarray:
-    """People each firm employs (people who left have no firm, -1)."""
-    staff = np.zeros(n_firms, np.int64)
-    for i in range(firm_of_worker.size):
-        f = firm_of_worker[i]
-        if f >= 0:
-            staff[f] += 1
-    return staff
-
-
-@numba.njit(cache=True, nogil=True)
 def _candidates(firm_cols, course_cols, option_cols, scalars, table, key):
     """Firms whose keyed occasion draw falls under their bound, and the draws (a compiled loop).
 
@@ -294,7 +283,7 @@ def firm_intents(world: World, c: Compiled, s: Streams, step: int, idle_mask: np
     w, sm = world.workers, world.smes
     tr, emp, pop = c.cfg.training, c.cfg.employer, c.cfg.population
     n_opt = len(tr.courses) + 1  # the usual courses, then the micro-credential
-    staff = _staff_counts(w.firm, sm.n)
+    staff = staff_counts(w.firm, sm.n)
     if not staff.any():
         return no_intents(c)
     # Thinning: a keyed draw per firm, compared with a staff-only bound and then the firm's own;

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 if TYPE_CHECKING:
     from model.compiled import Compiled
     from model.state import World
 
-__all__ = ["payroll_eur", "money_share", "firm_ev_share"]
+__all__ = ["payroll_eur", "money_share", "firm_ev_share", "staff_counts"]
 
 
 def payroll_eur(world: World, c: Compiled) -> np.ndarray:
@@ -38,3 +39,14 @@ def money_share(world: World) -> float:
 def firm_ev_share(ev_share: float, ev_mult: np.ndarray | float) -> np.ndarray:
     """A firm's EV share of its service work: the national share times its own mix, at most 1."""
     return np.minimum(1.0, ev_share * np.asarray(ev_mult, dtype=np.float64))
+
+
+@numba.njit(cache=True, nogil=True)
+def staff_counts(firm_of_worker: np.ndarray, n_firms: int) -> np.ndarray:
+    """People each firm employs (people who left have no firm, -1): one compiled pass over the workers."""
+    staff = np.zeros(n_firms, np.int64)
+    for i in range(firm_of_worker.size):
+        f = firm_of_worker[i]
+        if f >= 0:
+            staff[f] += 1
+    return staff

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from model.compiled import Compiled
@@ -140,8 +141,26 @@ def members(world: World, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     One pass over the workers with a lookup table: workforces change every week with flows.
     """
-    w = world.workers
-    position = np.full(world.smes.n + 1, -1, dtype=np.int64)  # last slot: no firm (-1)
+    position = np.full(world.smes.n, -1, dtype=np.int64)
     position[firms] = np.arange(len(firms))
-    found = np.flatnonzero((position >= 0)[w.firm])  # a one-byte gather over the workers
-    return found, position[w.firm[found]]
+    return _members(world.workers.firm, position)
+
+
+@numba.njit(cache=True, nogil=True)
+def _members(firm_of_worker: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Workers (ascending) whose firm has a position, and that position (no firm: -1, none)."""
+    n = 0
+    for i in range(firm_of_worker.size):
+        f = firm_of_worker[i]
+        if f >= 0 and position[f] >= 0:
+            n += 1
+    found = np.empty(n, np.int64)
+    pos = np.empty(n, np.int64)
+    k = 0
+    for i in range(firm_of_worker.size):
+        f = firm_of_worker[i]
+        if f >= 0 and position[f] >= 0:
+            found[k] = i
+            pos[k] = position[f]
+            k += 1
+    return found, pos

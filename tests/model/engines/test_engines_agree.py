@@ -62,6 +62,7 @@ def test_thinning_changes_no_decision(funded, monkeypatch):
     """Drawing first and evaluating rules only under their bound gives the decisions of no thinning."""
     import model.phases.awareness as awareness
     import model.phases.decisions as decisions
+    import model.phases.labour as labour
     import model.phases.occasions as occasions
 
     cfg = funded("budget", "credit", overrides=["moderation.required=true", "horizon_weeks=80"]).config
@@ -70,6 +71,7 @@ def test_thinning_changes_no_decision(funded, monkeypatch):
     monkeypatch.setattr(decisions, "enrolment_bound", lambda *a, **k: 1.0)
     monkeypatch.setattr(occasions, "THINNING", False)
     monkeypatch.setattr(awareness, "worker_bound", lambda c: 1.0)
+    monkeypatch.setattr(labour, "vacancy_bound", lambda *a: 1.0)
     everyone = run_engine("vector", c, seed=21)
     assert len(thinned.events) > 100
     assert thinned.events.equals(everyone.events)
